@@ -1,0 +1,102 @@
+"""disaster_support: support for foreign evacuees during disasters."""
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, request, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from . import db, errors, formatting, i18n
+from .city import load_city
+from .paths import SHELTERS_DIR, STATIC_DIR, default_instance_path
+
+csrf = CSRFProtect()
+
+
+def create_app(config=None, instance_path=None):
+    """Build the application.
+
+    ``instance_path`` (or DISASTER_SUPPORT_INSTANCE, or a per-user folder)
+    holds the database, the secret key and backups; ``config`` overrides
+    settings, e.g. in tests.
+    """
+    instance = Path(instance_path) if instance_path else default_instance_path()
+    instance.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        instance_path=str(instance.resolve()),
+        instance_relative_config=True,
+        static_folder=str(STATIC_DIR),
+    )
+    app.config.from_mapping(
+        DATABASE=str(instance / "disaster_support.db"),
+        CITY_DIR=str(SHELTERS_DIR),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # tablets stay on a page for hours
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("DISASTER_SUPPORT")
+    if config:
+        app.config.from_mapping(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance)
+
+    database = db.connect(app.config["DATABASE"])
+    try:
+        db.migrate(database)
+    finally:
+        database.close()
+
+    db.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    formatting.init_app(app)
+    app.extensions["city"] = load_city(app.config["CITY_DIR"])
+
+    from .home import bp as home_bp
+    from .shelters.views import bp as shelters_bp
+    from .api import bp as api_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(shelters_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # the API refuses anything but JSON bodies: see api.py
+
+    _static_versioning(app)
+    return app
+
+
+def _instance_secret_key(instance):
+    """Generated on first start, kept in the instance folder, never in code."""
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _static_versioning(app):
+    """``asset(path)`` gives a URL with a content hash, cached for a year."""
+    hashes = {}
+
+    def asset(filename):
+        if filename not in hashes or app.debug:
+            data = (Path(app.static_folder) / filename).read_bytes()
+            hashes[filename] = hashlib.sha256(data).hexdigest()[:12]
+        return url_for("static", filename=filename, v=hashes[filename])
+
+    @app.after_request
+    def cache_static(response):
+        if request.endpoint == "static" and request.args.get("v"):
+            response.cache_control.public = True
+            response.cache_control.max_age = 365 * 24 * 3600
+            response.cache_control.immutable = True
+        return response
+
+    app.jinja_env.globals["asset"] = asset

@@ -1,0 +1,179 @@
+"""The SQLite database: connection settings, versioned schema, transactions.
+
+The schema version lives in ``PRAGMA user_version``. ``MIGRATIONS[n]`` takes a
+database from version n to n + 1; a migration never edits an earlier entry, so
+any database the tool ever created can be brought forward with its data.
+"""
+
+import contextlib
+import datetime
+import sqlite3
+
+import sqlite_utils
+from flask import current_app, g
+
+BUSY_TIMEOUT_MS = 10_000
+
+MIGRATIONS = [
+    # 1: the shelter registry as published in open data.
+    """
+    CREATE TABLE shelter (
+        id TEXT PRIMARY KEY,
+        site_id TEXT UNIQUE,
+        kind TEXT NOT NULL
+            CHECK (kind IN ('designated_shelter', 'welfare_shelter', 'emergency_site')),
+        emergency_site INTEGER NOT NULL DEFAULT 0,
+        name TEXT NOT NULL,
+        name_kana TEXT,
+        name_en TEXT,
+        municipality TEXT,
+        ward TEXT,
+        address TEXT,
+        lat REAL,
+        lon REAL,
+        capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),
+        hazards TEXT NOT NULL DEFAULT '[]',
+        phone TEXT,
+        outside_city INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'closed'
+            CHECK (status IN ('preparing', 'open', 'full', 'closed')),
+        evacuees INTEGER NOT NULL DEFAULT 0 CHECK (evacuees >= 0),
+        open_data TEXT NOT NULL DEFAULT '{}',
+        source TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT
+    );
+    CREATE INDEX shelter_ward ON shelter (ward);
+    CREATE INDEX shelter_status ON shelter (status);
+    """,
+    # 2: what matters to foreign evacuees, head counts per language, history.
+    """
+    ALTER TABLE shelter ADD COLUMN staff_languages TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE shelter ADD COLUMN food_halal INTEGER;
+    ALTER TABLE shelter ADD COLUMN food_vegetarian INTEGER;
+    ALTER TABLE shelter ADD COLUMN food_allergy INTEGER;
+    ALTER TABLE shelter ADD COLUMN prayer_space INTEGER;
+    ALTER TABLE shelter ADD COLUMN women_space INTEGER;
+    ALTER TABLE shelter ADD COLUMN baby_space INTEGER;
+    ALTER TABLE shelter ADD COLUMN wheelchair INTEGER;
+    ALTER TABLE shelter ADD COLUMN pets INTEGER;
+    ALTER TABLE shelter ADD COLUMN charging INTEGER;
+    ALTER TABLE shelter ADD COLUMN wifi INTEGER;
+    CREATE TABLE shelter_language (
+        shelter_id TEXT NOT NULL REFERENCES shelter (id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        people INTEGER NOT NULL CHECK (people > 0),
+        PRIMARY KEY (shelter_id, language)
+    );
+    CREATE INDEX shelter_language_language ON shelter_language (language);
+    CREATE TABLE shelter_change (
+        id INTEGER PRIMARY KEY,
+        shelter_id TEXT NOT NULL REFERENCES shelter (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        via TEXT NOT NULL,
+        field TEXT NOT NULL,
+        old TEXT,
+        new TEXT
+    );
+    CREATE INDEX shelter_change_shelter ON shelter_change (shelter_id, at);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+def connect(path):
+    """Open the database with the settings every connection needs."""
+    conn = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+        check_same_thread=False,
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    # WAL + NORMAL survives an application crash; only power loss may drop the
+    # last transactions, never corrupt the file.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return sqlite_utils.Database(conn)
+
+
+def schema_version(db):
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db, target=SCHEMA_VERSION):
+    """Bring the schema forward to ``target``; each step is one transaction."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the database has schema version {current}, this program knows "
+            f"only up to {SCHEMA_VERSION}: upgrade disaster-support"
+        )
+    for version in range(current, target):
+        script = MIGRATIONS[version]
+        conn = db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return schema_version(db)
+
+
+def _statements(script):
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+@contextlib.contextmanager
+def write_transaction(db):
+    """One write, one transaction.
+
+    BEGIN IMMEDIATE takes the write lock at the start, so concurrent writers
+    wait for each other (busy timeout) instead of failing half way.  Nested
+    calls become savepoints through sqlite-utils' ``atomic``.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")
+
+
+def utcnow():
+    """Times are stored in UTC as ISO 8601 with offset, to the second."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def get_db():
+    """The request's connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_exc=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app):
+    app.teardown_appcontext(close_db)

@@ -1,0 +1,61 @@
+"""Demo data: Sagamihara's real shelters and a plausible first evening after
+a weekday-afternoon earthquake (deterministic, so every newcomer sees the
+same picture and re-running changes nothing)."""
+
+import random
+from pathlib import Path
+
+from .db import get_db
+from .shelters import registry
+from .shelters.importer import import_shelters, read_source
+
+# Rough shares of Sagamihara's foreign residents by language (approximate,
+# for demo data only): China, Vietnam, the Philippines, Indonesia, Korea,
+# Nepal, Brazil, Peru, Cambodia, Thailand...
+LANGUAGE_WEIGHTS = {
+    "zh-Hans": 28, "vi": 20, "tl": 14, "id": 8, "ko": 8, "ne": 6, "pt": 5, "es": 4,
+    "km": 2, "th": 2, "en": 2, "my": 1, "mn": 1, "zh-Hant": 1,
+}
+OPEN_SHELTERS = 30
+FULL_SHELTERS = 3
+PREPARING_SHELTERS = 6
+
+
+def load_demo(app):
+    db = get_db()
+    city = app.extensions["city"]
+    sources = [read_source(Path(city.folder) / name) for name in city.default_files]
+    import_shelters(db, sources, city, actor="demo")
+    rng = random.Random(20261125)
+    candidates = registry.list_shelters(db, kind="designated_shelter", sort="name")
+    chosen = rng.sample(candidates, OPEN_SHELTERS + FULL_SHELTERS + PREPARING_SHELTERS)
+    foreign_total = 0
+    for index, shelter in enumerate(chosen):
+        if index < OPEN_SHELTERS + FULL_SHELTERS:
+            status = "open" if index < OPEN_SHELTERS else "full"
+            capacity = rng.randrange(300, 1300, 50)
+            evacuees = capacity if status == "full" else rng.randrange(40, capacity)
+            foreign = max(1, round(evacuees * rng.uniform(0.02, 0.09)))
+            counts = _spread(rng, foreign)
+            foreign_total += sum(counts.values())
+            values = {
+                "status": status, "capacity": capacity, "evacuees": evacuees,
+                "languages": counts,
+                "staff_languages": ["ja"] + rng.sample(["en", "zh-Hans", "vi", "ko", "tl"],
+                                                       rng.randint(0, 2)),
+                **{fact: rng.choice(["1", "0", ""]) for fact in registry.FACTS},
+            }
+        else:
+            values = {"status": "preparing", "capacity": rng.randrange(300, 1000, 50)}
+        registry.update_shelter(db, shelter["id"], values, actor="demo", via="demo")
+    return {"shelters": registry.count_shelters(db)["shelters"],
+            "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total}
+
+
+def _spread(rng, people):
+    """People split over languages with Sagamihara's skew."""
+    tags, weights = zip(*LANGUAGE_WEIGHTS.items())
+    counts = {}
+    for tag in rng.choices(tags, weights=weights, k=people):
+        counts[tag] = counts.get(tag, 0) + 1
+    return counts

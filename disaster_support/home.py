@@ -1,0 +1,25 @@
+"""The front page: the situation at a glance, and where to go next."""
+
+from flask import Blueprint, current_app, render_template
+
+from .db import get_db
+from .shelters import registry
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    db = get_db()
+    return render_template(
+        "index.html",
+        totals=registry.count_shelters(db),
+        by_language=registry.foreign_evacuees_by_language(db),
+        busiest=registry.list_shelters(db, status="open", sort="occupancy", limit=10),
+        city=current_app.extensions["city"],
+    )
+
+
+@bp.get("/about")
+def about():
+    return render_template("about.html", city=current_app.extensions["city"])

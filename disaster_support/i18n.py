@@ -1,0 +1,93 @@
+"""User-interface languages: which ones, how one is chosen, how text is shown.
+
+The choice is: ``?lang=`` on any page (remembered in a cookie) > the cookie >
+the browser's Accept-Language > Japanese.
+"""
+
+import os
+
+from flask import g, has_request_context, request
+from flask_babel import Babel, get_locale
+
+from .paths import TRANSLATIONS_DIR
+from .vocabulary import languages
+
+LANG_COOKIE = "lang"
+DEFAULT_LANGUAGE = "ja"
+SOURCE_LANGUAGE = "en"  # msgids are English: the English UI needs no catalog
+
+
+def ui_languages():
+    """Tags of the languages whose catalog is complete and compiled."""
+    available = []
+    for tag, entry in languages().items():
+        if tag == SOURCE_LANGUAGE or (
+            TRANSLATIONS_DIR / entry["locale"] / "LC_MESSAGES" / "messages.mo"
+        ).exists():
+            if tag == "ja-x-easy":
+                continue  # Easy Japanese arrives with the notices work (furigana)
+            available.append(tag)
+    return available
+
+
+def babel_locale(tag):
+    return languages()[tag]["locale"]
+
+
+def chosen_language():
+    if not has_request_context():
+        return terminal_language()
+    if "ui_language" not in g:
+        g.ui_language = _choose_language()
+    return g.ui_language
+
+
+def _choose_language():
+    supported = ui_languages()
+    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in supported:
+            return candidate
+    best = request.accept_languages.best_match(supported)
+    return best or DEFAULT_LANGUAGE
+
+
+def terminal_language():
+    """For the CLI: the language of LANGUAGE / LC_ALL / LC_MESSAGES / LANG."""
+    supported = ui_languages()
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        for part in value.split(":"):
+            code = part.split(".")[0].replace("_", "-")
+            if code in supported:
+                return code
+            if code.split("-")[0] in supported:
+                return code.split("-")[0]
+    return SOURCE_LANGUAGE
+
+
+def select_locale():
+    return babel_locale(chosen_language())
+
+
+def remember_language(response):
+    lang = request.args.get("lang")
+    if lang in ui_languages() and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+    return response
+
+
+def init_app(app):
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo")
+    Babel(app, locale_selector=select_locale)
+    app.after_request(remember_language)
+
+    @app.context_processor
+    def language_context():
+        return {
+            "html_lang": chosen_language(),
+            "ui_languages": [(tag, languages()[tag]["autonym"]) for tag in ui_languages()],
+            "locale": get_locale,
+        }

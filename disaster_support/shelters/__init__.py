@@ -1,0 +1,1 @@
+"""Shelters: the registry, its import from open data, and its pages."""

@@ -1,0 +1,353 @@
+"""The shelter registry: listing, reading and updating shelters, with history.
+
+Domain functions take a sqlite-utils Database and plain values, so the views,
+the API, the CLI and the tests all call the same code.
+"""
+
+import json
+
+from flask_babel import lazy_gettext as _l
+
+from ..db import utcnow, write_transaction
+from ..vocabulary import languages
+
+STATUSES = {
+    "preparing": _l("Preparing"),
+    "open": _l("Open"),
+    "full": _l("Full"),
+    "closed": _l("Closed"),
+}
+
+KINDS = {
+    "designated_shelter": _l("Designated shelter"),
+    "welfare_shelter": _l("Welfare shelter"),
+    "emergency_site": _l("Emergency evacuation site"),
+}
+
+HAZARDS = {
+    "flood": _l("Flood"),
+    "landslide": _l("Landslide and debris flow"),
+    "storm_surge": _l("Storm surge"),
+    "earthquake": _l("Earthquake"),
+    "tsunami": _l("Tsunami"),
+    "large_fire": _l("Large fire"),
+    "inland_flood": _l("Inland flooding"),
+    "volcano": _l("Volcanic eruption"),
+}
+
+# Facts that matter to foreign evacuees: yes (1) / no (0) / not known (NULL).
+FACTS = {
+    "food_halal": _l("Halal food"),
+    "food_vegetarian": _l("Vegetarian food"),
+    "food_allergy": _l("Allergy-aware food"),
+    "prayer_space": _l("Prayer space"),
+    "women_space": _l("Women-only space"),
+    "baby_space": _l("Baby care space"),
+    "wheelchair": _l("Wheelchair access"),
+    "pets": _l("Pets allowed"),
+    "charging": _l("Phone charging"),
+    "wifi": _l("Wi-Fi"),
+}
+
+FIELD_LABELS = {
+    "status": _l("Status"),
+    "capacity": _l("Capacity"),
+    "evacuees": _l("Evacuees in total"),
+    "languages": _l("Foreign evacuees by language"),
+    "staff_languages": _l("Languages staff can use"),
+    **FACTS,
+}
+
+MAX_PEOPLE = 100_000
+SORTS = {
+    "name": "coalesce(s.name_kana, s.name), s.name, s.id",
+    "ward": "s.ward IS NULL, s.ward, coalesce(s.name_kana, s.name), s.id",
+    "occupancy": (
+        "CASE WHEN s.capacity > 0 THEN 1.0 * s.evacuees / s.capacity END DESC NULLS LAST, "
+        "s.evacuees DESC, s.id"
+    ),
+    "evacuees": "s.evacuees DESC, s.id",
+}
+
+
+class ShelterNotFound(LookupError):
+    pass
+
+
+class ValidationError(ValueError):
+    """Bad input: ``errors`` maps each field to a message naming it."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+_SELECT = """
+SELECT s.*,
+       (SELECT json_group_object(language, people) FROM shelter_language
+         WHERE shelter_id = s.id) AS languages_json,
+       (SELECT coalesce(sum(people), 0) FROM shelter_language
+         WHERE shelter_id = s.id) AS foreign_evacuees
+FROM shelter s
+"""
+
+
+def _row(row):
+    row = dict(row)
+    row["hazards"] = json.loads(row["hazards"])
+    row["staff_languages"] = json.loads(row["staff_languages"])
+    order = list(languages())
+    counts = json.loads(row.pop("languages_json") or "{}")
+    row["languages"] = dict(sorted(counts.items(), key=lambda kv: _order(order, kv[0])))
+    row.pop("open_data", None)
+    capacity = row["capacity"]
+    row["occupancy"] = row["evacuees"] / capacity if capacity else None
+    return row
+
+
+def _order(order, tag):
+    return order.index(tag) if tag in order else len(order)
+
+
+def list_shelters(db, *, ward=None, status=None, kind=None, language=None, fact=None,
+                  q=None, sort="name", limit=None, offset=0):
+    """Shelters matching every filter given, in the chosen order."""
+    where, params = [], {}
+    if ward:
+        where.append("s.ward = :ward")
+        params["ward"] = ward
+    if status:
+        where.append("s.status = :status")
+        params["status"] = status
+    if kind:
+        where.append("s.kind = :kind")
+        params["kind"] = kind
+    if language:
+        where.append(
+            "EXISTS (SELECT 1 FROM shelter_language l WHERE l.shelter_id = s.id "
+            "AND l.language = :language)"
+        )
+        params["language"] = language
+    if fact:
+        if fact not in FACTS:
+            raise ValidationError({"fact": _l("Unknown facility.")})
+        where.append(f"s.{fact} = 1")
+    if q:
+        where.append("(s.name LIKE :q OR s.name_kana LIKE :q OR s.name_en LIKE :q "
+                     "OR s.address LIKE :q OR s.id = :exact)")
+        params["q"] = f"%{q}%"
+        params["exact"] = q
+    sql = _SELECT
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY " + SORTS.get(sort, SORTS["name"])
+    if limit:
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
+    return [_row(r) for r in db.query(sql, params)]
+
+
+def count_shelters(db):
+    """Totals for the front page: by status, and people."""
+    row = db.execute(
+        """SELECT count(*),
+                  sum(status = 'open'), sum(status = 'full'), sum(status = 'preparing'),
+                  coalesce(sum(evacuees), 0),
+                  (SELECT coalesce(sum(people), 0) FROM shelter_language)
+           FROM shelter"""
+    ).fetchone()
+    keys = ("shelters", "open", "full", "preparing", "evacuees", "foreign_evacuees")
+    return {k: (v or 0) for k, v in zip(keys, row)}
+
+
+def foreign_evacuees_by_language(db):
+    return dict(db.execute(
+        "SELECT language, sum(people) FROM shelter_language GROUP BY language "
+        "ORDER BY sum(people) DESC"
+    ).fetchall())
+
+
+def get_shelter(db, shelter_id):
+    rows = list(db.query(_SELECT + " WHERE s.id = ?", [shelter_id]))
+    if not rows:
+        raise ShelterNotFound(shelter_id)
+    return _row(rows[0])
+
+
+def shelter_history(db, shelter_id, limit=200):
+    return list(db.query(
+        "SELECT at, actor, via, field, old, new FROM shelter_change "
+        "WHERE shelter_id = ? ORDER BY at DESC, id DESC LIMIT ?",
+        [shelter_id, limit],
+    ))
+
+
+# --- Updates -----------------------------------------------------------------
+
+def parse_update(values):
+    """Check raw values (form strings or JSON) and return clean ones.
+
+    Only the fields present are checked and returned. Raises ValidationError
+    with one message per bad field; a message names the field and says what is
+    allowed.
+    """
+    clean, errors = {}, {}
+    unknown = set(values) - set(FIELD_LABELS)
+    for field in sorted(unknown):
+        errors[field] = _l("Unknown field “%(field)s”.", field=field)
+    if "status" in values:
+        status = values["status"]
+        if status in STATUSES:
+            clean["status"] = status
+        else:
+            errors["status"] = _l(
+                "%(field)s: choose one of: preparing, open, full, closed.",
+                field=FIELD_LABELS["status"],
+            )
+    if "capacity" in values:
+        raw = values["capacity"]
+        if raw in (None, ""):
+            clean["capacity"] = None
+        else:
+            number = _whole_number(raw)
+            if number is None or not 0 <= number <= MAX_PEOPLE:
+                errors["capacity"] = _people_message("capacity", blank_allowed=True)
+            else:
+                clean["capacity"] = number
+    if "evacuees" in values:
+        number = _whole_number(values["evacuees"])
+        if number is None or not 0 <= number <= MAX_PEOPLE:
+            errors["evacuees"] = _people_message("evacuees")
+        else:
+            clean["evacuees"] = number
+    if "languages" in values:
+        counts, bad = {}, []
+        raw_counts = values["languages"]
+        if not isinstance(raw_counts, dict):
+            raw_counts = None
+        for tag, raw in (raw_counts or {}).items():
+            number = 0 if raw in (None, "") else _whole_number(raw)
+            if tag not in languages() or number is None or not 0 <= number <= MAX_PEOPLE:
+                bad.append(tag)
+            elif number:
+                counts[tag] = number
+        if raw_counts is None or bad:
+            errors["languages"] = _l(
+                "%(field)s: give a whole number from 0 to %(max)s for each known "
+                "language (problem with: %(tags)s).",
+                field=FIELD_LABELS["languages"], max=f"{MAX_PEOPLE:,}",
+                tags=", ".join(bad) or "—",
+            )
+        else:
+            clean["languages"] = counts
+    if "staff_languages" in values:
+        tags = values["staff_languages"]
+        if isinstance(tags, str):
+            tags = [tags]
+        if not isinstance(tags, list) or any(t not in languages() for t in tags):
+            errors["staff_languages"] = _l(
+                "%(field)s: choose from the listed languages.",
+                field=FIELD_LABELS["staff_languages"],
+            )
+        else:
+            order = list(languages())
+            clean["staff_languages"] = sorted(set(tags), key=order.index)
+    for fact in FACTS:
+        if fact in values:
+            raw = values[fact]
+            if raw in (None, "", "unknown"):
+                clean[fact] = None
+            elif raw in (True, 1, "1", "yes", "true"):
+                clean[fact] = 1
+            elif raw in (False, 0, "0", "no", "false"):
+                clean[fact] = 0
+            else:
+                errors[fact] = _l("%(field)s: choose yes, no or not known.",
+                                  field=FACTS[fact])
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _whole_number(raw):
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str):
+        text = raw.strip().replace(",", "")
+        if text.isascii() and text.isdigit():
+            return int(text)
+    return None
+
+
+def _people_message(field, blank_allowed=False):
+    if blank_allowed:
+        return _l("%(field)s: give a whole number of people from 0 to %(max)s, "
+                  "or leave it empty.", field=FIELD_LABELS[field], max=f"{MAX_PEOPLE:,}")
+    return _l("%(field)s: give a whole number of people from 0 to %(max)s.",
+              field=FIELD_LABELS[field], max=f"{MAX_PEOPLE:,}")
+
+
+def update_shelter(db, shelter_id, values, *, actor, via):
+    """Apply an update in one transaction and keep every change as history.
+
+    ``values`` are raw (see ``parse_update``). Returns the list of changes
+    (field, old, new); an update that changes nothing records nothing.
+    """
+    clean = parse_update(values)
+    with write_transaction(db):
+        current = get_shelter(db, shelter_id)
+        evacuees = clean.get("evacuees", current["evacuees"])
+        counts = clean.get("languages", current["languages"])
+        if sum(counts.values()) > evacuees:
+            raise ValidationError({"languages": _l(
+                "%(field)s: the counts add up to %(sum)s, more than the %(total)s "
+                "evacuees in total. Raise the total first.",
+                field=FIELD_LABELS["languages"], sum=sum(counts.values()), total=evacuees,
+            )})
+        changes = []
+        columns = {}
+        for field, new in clean.items():
+            if field == "languages":
+                continue
+            old = current[field]
+            if old != new:
+                columns[field] = json.dumps(new) if field == "staff_languages" else new
+                changes.append((field, _text(old), _text(new)))
+        if "languages" in clean:
+            old_counts = current["languages"]
+            for tag in sorted(set(old_counts) | set(counts), key=list(languages()).index):
+                if old_counts.get(tag, 0) != counts.get(tag, 0):
+                    changes.append((f"languages.{tag}", str(old_counts.get(tag, 0)),
+                                    str(counts.get(tag, 0))))
+            db.execute("DELETE FROM shelter_language WHERE shelter_id = ?", [shelter_id])
+            for tag, people in counts.items():
+                db.execute(
+                    "INSERT INTO shelter_language (shelter_id, language, people) "
+                    "VALUES (?, ?, ?)", [shelter_id, tag, people])
+        if not changes:
+            return []
+        now = utcnow()
+        columns.update(updated_at=now, updated_by=actor)
+        assignments = ", ".join(f"{c} = :{c}" for c in columns)
+        db.execute(f"UPDATE shelter SET {assignments} WHERE id = :id",
+                   {**columns, "id": shelter_id})
+        record_changes(db, shelter_id, changes, actor=actor, via=via, at=now)
+        return changes
+
+
+def record_changes(db, shelter_id, changes, *, actor, via, at):
+    db.conn.executemany(
+        "INSERT INTO shelter_change (shelter_id, at, actor, via, field, old, new) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(shelter_id, at, actor, via, field, old, new) for field, old, new in changes],
+    )
+
+
+def _text(value):
+    if value is None:
+        return None
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -1,0 +1,108 @@
+"""Shelter pages: the list with filters, a shelter's page, its update form."""
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..db import get_db
+from ..vocabulary import languages
+from . import registry
+
+bp = Blueprint("shelters", __name__, url_prefix="/shelters")
+
+PAGE_SIZE = 200
+
+
+def parse_filters(args, city):
+    """Filters from a query string; unknown values are reported, not used."""
+    choices = {
+        "ward": {w.id for w in city.wards},
+        "status": set(registry.STATUSES),
+        "kind": set(registry.KINDS),
+        "language": set(languages()),
+        "fact": set(registry.FACTS),
+        "sort": set(registry.SORTS),
+    }
+    labels = {
+        "ward": _l("Ward"), "status": _l("Status"), "kind": _l("Type"),
+        "language": _l("Language of foreign evacuees"), "fact": _l("Facility"),
+        "sort": _l("Sort by"),
+    }
+    filters, errors = {}, {}
+    for key, allowed in choices.items():
+        value = args.get(key, "").strip()
+        if not value:
+            continue
+        if value in allowed:
+            filters[key] = value
+        else:
+            errors[key] = _l("%(field)s: “%(value)s” is not one of the choices.",
+                             field=labels[key], value=value)
+    q = args.get("q", "").strip()
+    if q:
+        filters["q"] = q[:100]
+    return filters, errors
+
+
+@bp.get("/")
+def index():
+    city = current_app.extensions["city"]
+    filters, errors = parse_filters(request.args, city)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    rows = registry.list_shelters(get_db(), **filters, limit=PAGE_SIZE + 1,
+                                  offset=(page - 1) * PAGE_SIZE)
+    return render_template(
+        "shelters/index.html", shelters=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,
+        page=page, filters=filters, errors=errors, city=city,
+        statuses=registry.STATUSES, kinds=registry.KINDS, facts=registry.FACTS,
+        languages=languages(),
+    ), 400 if errors else 200
+
+
+def _detail(shelter_id, errors=None, form=None, status=200):
+    db = get_db()
+    try:
+        shelter = registry.get_shelter(db, shelter_id)
+    except registry.ShelterNotFound:
+        abort(404)
+    return render_template(
+        "shelters/detail.html", shelter=shelter, history=registry.shelter_history(db, shelter_id),
+        city=current_app.extensions["city"], statuses=registry.STATUSES,
+        kinds=registry.KINDS, hazards=registry.HAZARDS, facts=registry.FACTS,
+        field_labels=registry.FIELD_LABELS, languages=languages(), errors=errors or {},
+        form=form,
+    ), status
+
+
+@bp.get("/<shelter_id>")
+def detail(shelter_id):
+    return _detail(shelter_id)
+
+
+def form_values(form):
+    """The update form's fields as raw values for ``registry.update_shelter``."""
+    values = {key: form.get(key, "") for key in ("status", "capacity", "evacuees")}
+    values["languages"] = {tag: form.get(f"lang-{tag}", "") for tag in languages()}
+    values["staff_languages"] = form.getlist("staff_languages")
+    for fact in registry.FACTS:
+        values[fact] = form.get(fact, "")
+    return values
+
+
+@bp.post("/<shelter_id>")
+def update(shelter_id):
+    values = form_values(request.form)
+    try:
+        changes = registry.update_shelter(get_db(), shelter_id, values,
+                                          actor=request.remote_addr or "web", via="form")
+    except registry.ShelterNotFound:
+        abort(404)
+    except registry.ValidationError as exc:
+        return _detail(shelter_id, errors=exc.errors, form=request.form, status=400)
+    if changes:
+        flash(_("Saved: %(count)s change(s).", count=len(changes)), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return redirect(url_for("shelters.detail", shelter_id=shelter_id))
