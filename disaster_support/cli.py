@@ -140,6 +140,7 @@ def _urls(host, port):
 
 
 @main.command("build-wards")
+@instance_option
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="GeoJSON to write.")
 @click.option("--tolerance", default=0.0003, show_default=True,

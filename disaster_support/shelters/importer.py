@@ -75,7 +75,7 @@ FORMATS = ("auto", "municipal-standard", "gsi")
 # Fields that come from open data; ``capacity`` is also edited by coordinators.
 OPEN_DATA_FIELDS = ("kind", "emergency_site", "site_id", "name", "name_kana", "name_en",
                     "municipality", "ward", "address", "lat", "lon", "capacity",
-                    "hazards", "phone", "outside_city", "source")
+                    "hazards", "phone", "outside_city")
 
 
 class ShelterFileError(ValueError):
@@ -367,6 +367,12 @@ def _same_place(a, b):
             and a.get("lat") == b.get("lat") and a.get("lon") == b.get("lon"))
 
 
+def _belonging_site(shelter, sites):
+    """The emergency-site row of a shelter: at the same place, else by name."""
+    return next((s for s in sites if _same_place(s, shelter)), None) or next(
+        (s for s in sites if shelter["name"] in s["name"]), None)
+
+
 def _join_gsi(records):
     """Merge each GSI emergency-site record into the shelter it belongs to.
 
@@ -381,8 +387,7 @@ def _join_gsi(records):
         candidates = [s for s in sites.values() if s["id"][:11] == prefix]
         if not candidates:
             continue
-        site = next((s for s in candidates if _same_place(s, shelter)), None) or next(
-            (s for s in candidates if shelter["name"] in s["name"]), None)
+        site = _belonging_site(shelter, candidates)
         if site is None:
             continue
         shelter.update(emergency_site=1, site_id=site["id"], hazards=site["hazards"])
@@ -420,11 +425,13 @@ def _existing(db, record):
         return rows[0]
     if record["id"][0] == "E" and len(record["id"]) == 14:
         # A GSI facility already known from the other file of the pair.
-        for row in db.query("SELECT * FROM shelter WHERE substr(id, 1, 11) = ?",
-                            [record["id"][:11]]):
-            if _same_place(row, record) and (row["kind"] == "emergency_site") != (
-                    record["kind"] == "emergency_site") and not row["site_id"]:
-                return row
+        site_record = record["kind"] == "emergency_site"
+        others = [row for row in db.query(
+            "SELECT * FROM shelter WHERE substr(id, 1, 11) = ? AND site_id IS NULL",
+            [record["id"][:11]]) if (row["kind"] == "emergency_site") != site_record]
+        if site_record:
+            return next((row for row in others if _belonging_site(row, [record])), None)
+        return _belonging_site(record, others)
     return None
 
 
@@ -484,7 +491,7 @@ def _column_value(field, value):
 def _insert(db, record, now, actor):
     values = {f: _column_value(f, record.get(f)) for f in OPEN_DATA_FIELDS if f in record}
     values.update(
-        id=record["id"], created_at=now, updated_at=now, updated_by=actor,
+        id=record["id"], source=record["source"], created_at=now, updated_at=now, updated_by=actor,
         open_data=json.dumps({f: record.get(f) for f in OPEN_DATA_FIELDS if f in record},
                              ensure_ascii=False),
     )
@@ -517,7 +524,7 @@ def _update(db, existing, incoming, now, actor):
         return False
     columns["open_data"] = json.dumps(opened, ensure_ascii=False)
     if changes:
-        columns.update(updated_at=now, updated_by=actor)
+        columns.update(updated_at=now, updated_by=actor, source=incoming.get("source") or existing["source"])
     assignments = ", ".join(f"{c} = :{c}" for c in columns)
     db.execute(f"UPDATE shelter SET {assignments} WHERE id = :id",
                {**columns, "id": existing["id"]})

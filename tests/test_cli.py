@@ -1,0 +1,102 @@
+"""The ``disaster-support`` command, run as a user runs it."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+SCRIPT = Path(sys.executable).parent / "disaster-support"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_init_creates_the_database_in_the_chosen_instance(cli, instance):
+    result = cli("init")
+    assert result.exit_code == 0
+    assert (instance / "disaster_support.db").exists()
+    assert "schema version 2" in result.output
+
+
+def test_instance_from_the_environment(tmp_path):
+    env = {**os.environ, "DISASTER_SUPPORT_INSTANCE": str(tmp_path / "drill-1")}
+    subprocess.run([str(SCRIPT), "init"], env=env, check=True, capture_output=True, timeout=60)
+    assert (tmp_path / "drill-1" / "disaster_support.db").exists()
+
+
+def test_demo_is_idempotent(cli, db):
+    first = cli("demo")
+    assert "Demo data loaded: 168 places, 33 shelters open" in first.output
+    changes = db["shelter_change"].count
+    cli("demo")
+    assert db["shelter_change"].count == changes
+
+
+def test_serve_with_demo_answers_on_the_printed_url(tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [str(SCRIPT), "serve", "--demo", "--port", str(port), "--instance", str(tmp_path / "i")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "LANG": "C.UTF-8"})
+    try:
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if line.startswith("Open http"):
+                url = line.split()[1]
+        assert url == f"http://127.0.0.1:{port}/"
+        for _ in range(50):
+            try:
+                response = requests.get(url, timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert response.headers["Server"] == "disaster-support"
+        shelters = requests.get(url + "api/v1/shelters?kind=designated_shelter", timeout=5).json()
+        assert shelters["count"] == 105
+        assert all(s["lat"] and s["lon"] and s["ward"] for s in shelters["shelters"])
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stdout.close()
+
+
+def test_python_dash_m_and_help(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "disaster_support", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for command in ("init", "demo", "serve", "import-shelters", "build-wards"):
+        assert command in result.stdout
+
+
+def test_flask_run_style_entry_point_still_works(tmp_path):
+    env = {**os.environ, "DISASTER_SUPPORT_INSTANCE": str(tmp_path / "dev")}
+    result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app",
+                             "disaster_support", "routes"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "shelters.detail" in result.stdout
+
+
+def test_build_wards_derives_a_small_layer(cli, tmp_path):
+    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "wards"
+    out = tmp_path / "wards.geojson"
+    result = cli("build-wards", *(str(shared / f"{c}.json") for c in (14151, 14152, 14153)),
+                 "--out", str(out))
+    assert result.exit_code == 0
+    import json
+
+    layer = json.loads(out.read_text(encoding="utf-8"))
+    assert [f["properties"]["code"] for f in layer["features"]] == ["14151", "14152", "14153"]
+    assert out.stat().st_size < 30_000

@@ -1,0 +1,64 @@
+"""The database: settings of every connection, and upgrades that keep data."""
+
+import sqlite3
+
+import pytest
+
+from disaster_support import create_app
+from disaster_support.db import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, connect, migrate
+
+
+def test_connections_use_wal_foreign_keys_and_a_busy_timeout(db):
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_database_of_the_first_schema_version_is_upgraded_with_its_data(tmp_path):
+    path = tmp_path / "instance" / "disaster_support.db"
+    path.parent.mkdir()
+    old = connect(path)
+    migrate(old, target=1)
+    old.execute(
+        "INSERT INTO shelter (id, kind, name, status, evacuees, created_at, updated_at) "
+        "VALUES ('E1415000004111', 'designated_shelter', '上溝中学校', 'open', 85, "
+        "'2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00')")
+    old.close()
+
+    app = create_app({"TESTING": True}, instance_path=tmp_path / "instance")
+    client = app.test_client()
+    db = connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == len(MIGRATIONS)
+    row = db["shelter"].get("E1415000004111")
+    assert (row["name"], row["status"], row["evacuees"]) == ("上溝中学校", "open", 85)
+    assert row["staff_languages"] == "[]" and row["food_halal"] is None
+    page = client.get("/shelters/E1415000004111").get_data(as_text=True)
+    assert "上溝中学校" in page
+
+
+def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    db = connect(tmp_path / "x.db")
+    migrate(db, target=1)
+    monkeypatch.setattr("disaster_support.db.MIGRATIONS",
+                        [MIGRATIONS[0], "CREATE TABLE a (x); CREATE TABLE broken ("])
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(db, target=2)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert "a" not in db.table_names()
+
+
+def test_a_newer_database_is_refused_not_damaged(tmp_path):
+    db = connect(tmp_path / "x.db")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(SchemaTooNew):
+        migrate(db)
+
+
+def test_secret_key_is_generated_per_instance_and_kept(tmp_path):
+    first = create_app({"TESTING": True}, instance_path=tmp_path / "a")
+    again = create_app({"TESTING": True}, instance_path=tmp_path / "a")
+    other = create_app({"TESTING": True}, instance_path=tmp_path / "b")
+    assert len(first.secret_key) == 64
+    assert first.secret_key == again.secret_key != other.secret_key
+    assert (tmp_path / "a" / "secret_key").stat().st_mode & 0o077 == 0
