@@ -23,3 +23,9 @@ def index():
 @bp.get("/about")
 def about():
     return render_template("about.html", city=current_app.extensions["city"])
+
+
+@bp.get("/healthz")
+def healthz():
+    """A trivial answer: for monitoring, and the ceiling in benchmarks."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}

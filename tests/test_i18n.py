@@ -1,0 +1,106 @@
+"""Every language shown as supported is complete, and chosen the right way."""
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from disaster_support.i18n import ui_languages
+from disaster_support.vocabulary import languages
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "translations"
+
+
+def catalogs():
+    return sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
+
+
+def test_the_template_holds_every_string_of_the_code(tmp_path):
+    """The committed messages.pot is what pybabel extracts from the code now."""
+    fresh = tmp_path / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
+                    "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+                    "--sort-output", "-o", str(fresh), "."], cwd=ROOT, check=True,
+                   capture_output=True)
+    ids = lambda path: {m.id if isinstance(m.id, str) else m.id[0]
+                        for m in read_po(path.open("rb")) if m.id}
+    assert ids(fresh) == ids(TRANSLATIONS / "messages.pot")
+
+
+@pytest.mark.parametrize("po", catalogs(), ids=lambda p: p.parts[-3])
+def test_each_catalog_is_complete_not_fuzzy_and_compiled(po):
+    template = {m.id if isinstance(m.id, str) else m.id[0]
+                for m in read_po((TRANSLATIONS / "messages.pot").open("rb")) if m.id}
+    catalog = read_po(po.open("rb"))
+    present = {}
+    for message in catalog:
+        if not message.id:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        present[key] = message
+        assert not message.fuzzy, f"fuzzy: {key}"
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"untranslated: {key}"
+        for placeholder in re.findall(r"%\(\w+\)s", key):
+            assert all(placeholder in s for s in strings), f"{placeholder} lost in: {key}"
+    assert template - set(present) == set(), "missing strings"
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    assert (po.with_suffix(".mo")).read_bytes() == compiled.getvalue(), \
+        "run: pybabel compile -d translations"
+
+
+def test_supported_languages_are_those_with_complete_catalogs():
+    tags = ui_languages()
+    assert tags[0] == "ja" and "en" in tags
+    for tag in tags:
+        assert tag == "en" or (TRANSLATIONS / languages()[tag]["locale"] / "LC_MESSAGES" /
+                               "messages.mo").exists()
+
+
+def test_accept_language_then_choice_remembered(app, client):
+    assert 'lang="ja"' in client.get("/").get_data(as_text=True)  # default: Japanese
+    page = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Overview" in page
+    client.get("/?lang=ja")
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="ja">' in page  # the explicit choice beats Accept-Language
+
+
+def test_language_menu_names_each_language_in_its_own_script(client):
+    page = client.get("/?lang=en").get_data(as_text=True)
+    for tag in ui_languages():
+        assert f'hreflang="{tag}"' in page
+        assert languages()[tag]["autonym"] in page
+
+
+@pytest.mark.parametrize("tag", ui_languages())
+def test_every_page_is_translated(demo_app, client, tag):
+    """No English UI string is left on a page shown in another language."""
+    from babel.messages.pofile import read_po as read
+
+    if tag == "en":
+        return
+    english = {m.id for m in read((TRANSLATIONS / "messages.pot").open("rb"))
+               if isinstance(m.id, str) and len(m.id) > 3 and "%" not in m.id}
+    for url in ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope"):
+        page = client.get(url, headers={"Accept-Language": tag}).get_data(as_text=True)
+        text = re.sub(r"<[^>]+>", "\n", re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page,
+                                               flags=re.S))
+        lines = {line.strip() for line in text.splitlines()}
+        assert not (english & lines), (url, english & lines)
+
+
+def test_numbers_and_times_follow_the_locale(demo_app, client, db):
+    db.execute("UPDATE shelter SET updated_at = '2026-11-25T06:05:00+00:00' "
+               "WHERE id = 'E1415000004111'")
+    en = client.get("/shelters/E1415000004111?lang=en").get_data(as_text=True)
+    assert "11/25/26, 3:05\u202fPM" in en or "11/25/26, 3:05 PM" in en  # Asia/Tokyo
+    ja = client.get("/shelters/E1415000004111?lang=ja").get_data(as_text=True)
+    assert "2026/11/25 15:05" in ja
