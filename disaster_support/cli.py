@@ -35,7 +35,25 @@ def make_app():
     return create_app()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """Ends with a clear message, never a stack trace, when the database is unusable."""
+
+    def invoke(self, ctx):
+        import sqlite3
+
+        from .db import SchemaTooNew
+
+        try:
+            return super().invoke(ctx)
+        except SchemaTooNew as exc:
+            raise click.ClickException(str(exc))
+        except sqlite3.Error as exc:
+            raise click.ClickException(
+                f"the database cannot be used ({exc}). Check the instance folder "
+                f"({os.environ.get(INSTANCE_ENV) or default_instance_path()}).")
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @instance_option
 def main():
     """Support for foreign evacuees during disasters."""

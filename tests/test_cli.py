@@ -100,3 +100,12 @@ def test_build_wards_derives_a_small_layer(cli, tmp_path):
     layer = json.loads(out.read_text(encoding="utf-8"))
     assert [f["properties"]["code"] for f in layer["features"]] == ["14151", "14152", "14153"]
     assert out.stat().st_size < 30_000
+
+
+def test_an_unusable_database_gives_a_message_not_a_traceback(cli, instance):
+    instance.mkdir(parents=True)
+    (instance / "disaster_support.db").write_bytes(b"this is not a database" * 100)
+    result = cli("init")
+    assert result.exit_code == 1
+    assert "the database cannot be used" in result.output
+    assert "Traceback" not in result.output
