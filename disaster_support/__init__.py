@@ -58,14 +58,17 @@ def create_app(config=None, instance_path=None):
     formatting.init_app(app)
     app.extensions["city"] = load_city(app.config["CITY_DIR"])
 
+    from .accounts import access
+    from .accounts.views import bp as accounts_bp
+    from .api import bp as api_bp
+    from .audit.views import bp as audit_bp
     from .home import bp as home_bp
     from .shelters.views import bp as shelters_bp
-    from .api import bp as api_bp
 
-    app.register_blueprint(home_bp)
-    app.register_blueprint(shelters_bp)
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)  # the API refuses anything but JSON bodies: see api.py
+    access.init_app(app)
+    for blueprint in (home_bp, accounts_bp, shelters_bp, audit_bp, api_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 
     _static_versioning(app)
     return app

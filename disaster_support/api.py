@@ -1,19 +1,22 @@
 """JSON API under /api/v1/, described by /api/v1/openapi.json.
 
-Writes accept only ``application/json`` bodies: a browser cannot send those
-cross-site without a CORS preflight, which this API never grants, so the API
-needs no CSRF token.
+Clients authenticate with a bearer token (a user's API token or a shelter
+device's token). A browser page may use its session cookie instead, but then a
+write must carry the page's CSRF token in ``X-CSRFToken``. Writes accept only
+``application/json`` bodies.
 """
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 
+from .accounts.access import access, check_api_csrf, current
 from .db import get_db
 from .errors import render_error
 from .shelters import registry
 from .shelters.views import parse_filters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.before_request(check_api_csrf)
 
 SHELTER_FIELDS = ("id", "site_id", "kind", "emergency_site", "name", "name_kana", "name_en",
                   "municipality", "ward", "address", "lat", "lon", "capacity", "hazards",
@@ -32,15 +35,17 @@ def shelter_json(shelter):
 
 
 @bp.get("/shelters")
+@access("staff")
 def list_shelters():
     filters, errors = parse_filters(request.args, current_app.extensions["city"])
     if errors:
         return render_error(400, _l("Bad filter."), errors)
-    rows = registry.list_shelters(get_db(), **filters)
+    rows = registry.list_shelters(get_db(), **filters, only=current().shelters)
     return jsonify({"shelters": [shelter_json(r) for r in rows], "count": len(rows)})
 
 
 @bp.get("/shelters/<shelter_id>")
+@access("shelter")
 def get_shelter(shelter_id):
     try:
         return jsonify(shelter_json(registry.get_shelter(get_db(), shelter_id)))
@@ -49,6 +54,7 @@ def get_shelter(shelter_id):
 
 
 @bp.patch("/shelters/<shelter_id>")
+@access("shelter")
 def update_shelter(shelter_id):
     if not request.is_json:
         return render_error(415, _l("Send the body as JSON (Content-Type: application/json)."))
@@ -57,8 +63,7 @@ def update_shelter(shelter_id):
         return render_error(400, _l("The body must be a JSON object."))
     db = get_db()
     try:
-        changes = registry.update_shelter(db, shelter_id, values,
-                                          actor=request.remote_addr or "api", via="api")
+        changes = registry.update_shelter(db, shelter_id, values, actor=current().actor("api"))
         shelter = registry.get_shelter(db, shelter_id)
     except registry.ShelterNotFound:
         return render_error(404, _l("There is no shelter with this ID."))
@@ -70,6 +75,7 @@ def update_shelter(shelter_id):
 
 
 @bp.get("/openapi.json")
+@access("public")
 def openapi():
     return jsonify(openapi_document())
 

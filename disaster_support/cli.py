@@ -59,14 +59,46 @@ def main():
     """Support for foreign evacuees during disasters."""
 
 
+def cli_actor(via="cli"):
+    import getpass
+
+    from .audit.log import Actor
+
+    try:
+        who = getpass.getuser()
+    except Exception:  # no user name in some service environments
+        who = "unknown"
+    return Actor(f"cli:{who}", "admin", via)
+
+
+def _interactive():
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 @main.command()
 @instance_option
 def init():
-    """Create the database (or bring its schema up to date)."""
-    from .db import SCHEMA_VERSION
+    """Create the database (or bring its schema up to date) and the first admin."""
+    from .accounts import users
+    from .db import SCHEMA_VERSION, get_db
 
     app = make_app()
     click.echo(f"Database ready: {app.config['DATABASE']} (schema version {SCHEMA_VERSION})")
+    with app.app_context():
+        db = get_db()
+        if users.count_users(db):
+            return
+        if _interactive():
+            password = click.prompt(_("Password for the first admin (user name: admin)"),
+                                    hide_input=True, confirmation_prompt=True)
+            users.create_user(db, "admin", "admin", password, actor=cli_actor())
+            click.echo(_("Admin created: sign in as “admin”."))
+        else:
+            password = users.new_password()
+            users.create_user(db, "admin", "admin", password, actor=cli_actor(),
+                              must_change=True)
+            click.echo(_("Admin created: user name “admin”, one-time password %(password)s "
+                         "(choose a new one at the first sign-in).", password=password))
 
 
 @main.command()
@@ -80,6 +112,81 @@ def demo():
         summary = load_demo(app)
     click.echo(_("Demo data loaded: %(shelters)s places, %(open)s shelters open, "
                  "%(foreign)s foreign evacuees.", **summary))
+
+
+def _read_password(password_stdin, username):
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if _interactive():
+        return click.prompt(_("Password for %(user)s", user=username), hide_input=True,
+                            confirmation_prompt=True)
+    raise click.UsageError(_("No terminal to ask for a password: use --password-stdin."))
+
+
+@main.command("create-user")
+@instance_option
+@click.argument("username")
+@click.option("--role", required=True,
+              type=click.Choice(["admin", "coordinator", "shelter_staff", "volunteer"]))
+@click.option("--shelter", "shelters", multiple=True, metavar="ID",
+              help="Shelter a shelter_staff user works for (repeat for several).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(username, role, shelters, password_stdin):
+    """Create a user; the password is asked on the terminal or read from stdin."""
+    from .accounts import users
+    from .db import get_db
+    from .shelters.registry import ValidationError
+
+    app = make_app()
+    with app.app_context():
+        password = _read_password(password_stdin, username)
+        try:
+            users.create_user(get_db(), username, role, password, shelters=list(shelters),
+                              actor=cli_actor())
+        except ValidationError as exc:
+            for message in exc.errors.values():
+                click.echo(_("Error: %(message)s", message=message), err=True)
+            sys.exit(1)
+        click.echo(_("User %(user)s created (%(role)s).", user=username,
+                     role=users.ROLES[role]))
+
+
+@main.command("create-token")
+@instance_option
+@click.argument("username")
+@click.option("--label", default=None, help="What the token is for.")
+def create_token(username, label):
+    """Print a new API token for USERNAME (shown once; revocable by an admin)."""
+    from .accounts import users
+    from .db import get_db
+
+    app = make_app()
+    with app.app_context():
+        db = get_db()
+        try:
+            user = users.get_user(db, username=username)
+        except users.UserNotFound:
+            click.echo(_("Error: %(message)s", message=_("no user “%(user)s”.", user=username)),
+                       err=True)
+            sys.exit(1)
+        click.echo(users.create_token(db, user["id"], label=label, actor=cli_actor()))
+
+
+@main.command()
+@instance_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def purge(yes):
+    """After an event: remove personal data, keep the statistics."""
+    from .db import get_db
+    from .personal_data import purge as purge_personal_data
+
+    app = make_app()
+    with app.app_context():
+        if not yes and not click.confirm(_("Remove personal data now? This cannot be undone.")):
+            sys.exit(1)
+        removed = purge_personal_data(get_db(), actor=cli_actor())
+        for what, count in removed.items():
+            click.echo(f"{what}: {count}")
 
 
 @main.command("import-shelters")
@@ -103,7 +210,7 @@ def import_shelters_command(sources, fmt):
             with click.progressbar(length=len(records), label=_("Importing"),
                                    file=sys.stderr) as bar:
                 report = write_records(get_db(), records, files, app.extensions["city"],
-                                       actor="import", progress=bar.update)
+                                       actor=cli_actor("import"), progress=bar.update)
         except ShelterFileError as exc:
             click.echo(_("Error: %(message)s", message=exc), err=True)
             click.echo(_("Nothing was imported."), err=True)
@@ -135,11 +242,12 @@ def serve(host, port, with_demo, threads):
         db = connect(app.config["DATABASE"])
         empty = db.execute("SELECT count(*) FROM shelter").fetchone()[0] == 0
         db.close()
-        if empty:
-            with app.app_context():
+        with app.app_context():
+            if empty:
                 summary = load_demo(app)
-            click.echo(_("Demo data loaded: %(shelters)s places, %(open)s shelters open, "
-                         "%(foreign)s foreign evacuees.", **summary))
+                click.echo(_("Demo data loaded: %(shelters)s places, %(open)s shelters open, "
+                             "%(foreign)s foreign evacuees.", **summary))
+            _print_demo_accounts(app, _urls(host, port)[0])
     with app.app_context():
         click.echo(_("Instance folder: %(path)s", path=app.instance_path))
         for url in _urls(host, port):
@@ -147,6 +255,22 @@ def serve(host, port, with_demo, threads):
         click.echo(_("Press Ctrl+C to stop."))
     sys.stdout.flush()
     waitress.serve(app, host=host, port=port, threads=threads, ident="disaster-support")
+
+
+def _print_demo_accounts(app, base_url):
+    from .db import get_db
+    from .demo import demo_accounts
+    from .shelters.registry import list_shelters
+
+    db = get_db()
+    shelter = (list_shelters(db, status="open", sort="name", limit=1) or
+               list_shelters(db, kind="designated_shelter", limit=1))[0]
+    accounts, token = demo_accounts(db, shelter["id"])
+    click.echo(_("Demo sign-ins (new passwords at every start):"))
+    for username, role, password in accounts:
+        click.echo(f"  {username:14} {password}   ({role})")
+    click.echo(_("Demo tablet link for %(shelter)s: %(url)s",
+                 shelter=shelter["name"], url=f"{base_url.rstrip('/')}/join/{token}"))
 
 
 def _urls(host, port):

@@ -79,6 +79,71 @@ MIGRATIONS = [
     );
     CREATE INDEX shelter_change_shelter ON shelter_change (shelter_id, at);
     """,
+    # 3: accounts, shelter devices, API tokens, login throttling, the audit log.
+    """
+    CREATE TABLE user (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL
+            CHECK (role IN ('admin', 'coordinator', 'shelter_staff', 'volunteer')),
+        password_hash TEXT NOT NULL,
+        must_change_password INTEGER NOT NULL DEFAULT 0,
+        language TEXT,
+        session_epoch INTEGER NOT NULL DEFAULT 0,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        last_login_at TEXT
+    );
+    CREATE TABLE user_shelter (
+        user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+        shelter_id TEXT NOT NULL REFERENCES shelter (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, shelter_id)
+    );
+    CREATE TABLE api_token (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        label TEXT,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE TABLE device (
+        id INTEGER PRIMARY KEY,
+        shelter_id TEXT NOT NULL REFERENCES shelter (id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        language TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT,
+        revoked_by TEXT
+    );
+    CREATE INDEX device_shelter ON device (shelter_id);
+    CREATE TABLE login_throttle (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_failure_at REAL NOT NULL,
+        blocked_until REAL NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT,
+        via TEXT NOT NULL,
+        address TEXT,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        entity_id TEXT,
+        before TEXT,
+        after TEXT
+    );
+    CREATE INDEX audit_at ON audit (at);
+    CREATE INDEX audit_entity ON audit (entity, entity_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -160,6 +225,16 @@ def write_transaction(db):
 def utcnow():
     """Times are stored in UTC as ISO 8601 with offset, to the second."""
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+TOKYO = datetime.timezone(datetime.timedelta(hours=9), "Asia/Tokyo")
+
+
+def to_tokyo(value):
+    """A stored UTC time as ISO 8601 in Japan time (``+09:00``), for exports."""
+    if not value:
+        return value
+    return datetime.datetime.fromisoformat(value).astimezone(TOKYO).isoformat()
 
 
 def get_db():

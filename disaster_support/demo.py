@@ -5,6 +5,8 @@ same picture and re-running changes nothing)."""
 import random
 from pathlib import Path
 
+from .accounts import devices, users
+from .audit.log import Actor
 from .db import get_db
 from .shelters import registry
 from .shelters.importer import import_shelters, read_source
@@ -19,13 +21,15 @@ LANGUAGE_WEIGHTS = {
 OPEN_SHELTERS = 30
 FULL_SHELTERS = 3
 PREPARING_SHELTERS = 6
+DEMO = Actor("demo", "admin", "demo")
+DEMO_USERS = (("coordinator", "coordinator"), ("admin", "admin"))
 
 
 def load_demo(app):
     db = get_db()
     city = app.extensions["city"]
     sources = [read_source(Path(city.folder) / name) for name in city.default_files]
-    import_shelters(db, sources, city, actor="demo")
+    import_shelters(db, sources, city, actor=DEMO)
     rng = random.Random(20261125)
     candidates = registry.list_shelters(db, kind="designated_shelter", sort="name")
     chosen = rng.sample(candidates, OPEN_SHELTERS + FULL_SHELTERS + PREPARING_SHELTERS)
@@ -47,9 +51,31 @@ def load_demo(app):
             }
         else:
             values = {"status": "preparing", "capacity": rng.randrange(300, 1000, 50)}
-        registry.update_shelter(db, shelter["id"], values, actor="demo", via="demo")
+        registry.update_shelter(db, shelter["id"], values, actor=DEMO)
     return {"shelters": registry.count_shelters(db)["shelters"],
-            "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total}
+            "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total,
+            "first_open": chosen[0]["id"], "first_open_name": chosen[0]["name"]}
+
+
+def demo_accounts(db, shelter_id):
+    """Demo sign-ins with fresh passwords, and a tablet link for one open shelter.
+
+    Passwords are new at every call and printed once, never fixed in code: a
+    demo instance left on a LAN is not an open door.
+    """
+    accounts = []
+    staff = f"staff-{shelter_id[-7:-3]}"
+    for username, role in DEMO_USERS + ((staff, "shelter_staff"),):
+        password = users.new_password()
+        try:
+            user = users.get_user(db, username=username)
+            users.set_password(db, user["id"], password, actor=DEMO)
+        except users.UserNotFound:
+            users.create_user(db, username, role, password, actor=DEMO,
+                              shelters=[shelter_id] if role == "shelter_staff" else ())
+        accounts.append((username, role, password))
+    _, token = devices.issue_device(db, shelter_id, "demo tablet", days=1, actor=DEMO)
+    return accounts, token
 
 
 def _spread(rng, people):

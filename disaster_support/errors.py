@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
     400: _l("The request could not be understood."),
+    401: _l("Please sign in: this needs a valid account, tablet link or API token."),
     403: _l("You are not allowed to do this."),
     404: _l("There is no such page."),
     405: _l("This action is not possible here."),

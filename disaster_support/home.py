@@ -1,7 +1,8 @@
 """The front page: the situation at a glance, and where to go next."""
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, redirect, render_template, url_for
 
+from .accounts.access import access, current
 from .db import get_db
 from .shelters import registry
 
@@ -9,7 +10,14 @@ bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
+@access("signed_in")
 def index():
+    principal = current()
+    if not principal.is_coordinator:
+        # Shelter staff and tablets start at their own shelter.
+        if principal.shelters and len(principal.shelters) == 1:
+            return redirect(url_for("shelters.detail", shelter_id=next(iter(principal.shelters))))
+        return redirect(url_for("shelters.index"))
     db = get_db()
     return render_template(
         "index.html",
@@ -21,11 +29,13 @@ def index():
 
 
 @bp.get("/about")
+@access("public")
 def about():
     return render_template("about.html", city=current_app.extensions["city"])
 
 
 @bp.get("/healthz")
+@access("public")
 def healthz():
     """A trivial answer: for monitoring, and the ceiling in benchmarks."""
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}

@@ -44,7 +44,9 @@ def chosen_language():
 
 def _choose_language():
     supported = ui_languages()
-    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+    principal = g.get("principal")
+    remembered = principal.language if principal is not None else None
+    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE), remembered):
         if candidate in supported:
             return candidate
     best = request.accept_languages.best_match(supported)
@@ -70,10 +72,19 @@ def select_locale():
 
 
 def remember_language(response):
+    """An explicit choice is kept in a cookie, and for the user or tablet."""
     lang = request.args.get("lang")
-    if lang in ui_languages() and request.cookies.get(LANG_COOKIE) != lang:
+    if lang not in ui_languages():
+        return response
+    if request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=True, secure=request.is_secure)
+    principal = g.get("principal")
+    if principal is not None and principal.signed_in and principal.language != lang:
+        from .accounts.preferences import remember
+        from .db import get_db
+
+        remember(get_db(), principal, lang)
     return response
 
 

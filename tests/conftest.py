@@ -23,7 +23,9 @@ def instance(tmp_path):
 
 
 @pytest.fixture
-def app(instance):
+def app(request, instance):
+    if "people" in request.fixturenames:
+        request.getfixturevalue("people")  # copies its database in first
     return create_app({"TESTING": True}, instance_path=instance)
 
 
@@ -81,3 +83,67 @@ def kanazawa_city(tmp_path):
         '"shelter_files": ["kanazawa.csv"]}', encoding="utf-8")
     shutil.copy(KANAZAWA, folder / "kanazawa.csv")
     return folder
+
+
+# --- People ------------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+KAMIMIZO = "E1415000004111"      # 上溝中学校
+YOKOYAMA = "E1415000006111"      # 横山小学校
+
+
+def sign_in(client, username, password=PASSWORD):
+    token = csrf_token(client, "/sign-in")
+    response = client.post("/sign-in", data={"csrf_token": token, "username": username,
+                                             "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+@pytest.fixture(scope="session")
+def people_template(tmp_path_factory):
+    """Built once (password hashing is slow on purpose): Sagamihara's shelters, one
+    user per role, shelter staff of Kamimizo and of Yokoyama, a tablet of Kamimizo."""
+    from disaster_support.accounts import devices, users
+    from disaster_support.audit.log import Actor
+
+    folder = tmp_path_factory.mktemp("people")
+    result = CliRunner().invoke(main, ["import-shelters", str(GSI_SHELTERS), str(GSI_SITES),
+                                       "--instance", str(folder)])
+    assert result.exit_code == 0, result.output
+    create_app({"TESTING": True}, instance_path=folder)
+    db = connect(folder / "disaster_support.db")
+    actor = Actor("test", "admin", "test")
+    ids = {}
+    for name, role, shelters in (("admin", "admin", ()), ("coordinator", "coordinator", ()),
+                                 ("staff", "shelter_staff", (KAMIMIZO,)),
+                                 ("other_staff", "shelter_staff", (YOKOYAMA,)),
+                                 ("volunteer", "volunteer", ())):
+        ids[name] = users.create_user(db, name, role, PASSWORD, shelters=shelters, actor=actor)
+    ids["device"], ids["device_token"] = devices.issue_device(db, KAMIMIZO, "Gym tablet",
+                                                              actor=actor, days=30)
+    ids["token"] = users.create_token(db, ids["volunteer"], actor=actor, label="test")
+    ids["token_id"] = db.execute("SELECT max(id) FROM api_token").fetchone()[0]
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return folder, ids
+
+
+@pytest.fixture
+def people(people_template, instance):
+    """The people of ``people_template`` in this test's own database copy."""
+    folder, ids = people_template
+    instance.mkdir(parents=True, exist_ok=True)
+    for name in ("disaster_support.db", "secret_key"):
+        shutil.copy(folder / name, instance / name)
+    return ids
+
+
+@pytest.fixture
+def coordinator(app, people):
+    return sign_in(app.test_client(), "coordinator")
+
+
+@pytest.fixture
+def admin(app, people):
+    return sign_in(app.test_client(), "admin")

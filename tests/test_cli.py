@@ -1,6 +1,7 @@
 """The ``disaster-support`` command, run as a user runs it."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,7 +23,7 @@ def test_init_creates_the_database_in_the_chosen_instance(cli, instance):
     result = cli("init")
     assert result.exit_code == 0
     assert (instance / "disaster_support.db").exists()
-    assert "schema version 2" in result.output
+    assert "schema version 3" in result.output
 
 
 def test_instance_from_the_environment(tmp_path):
@@ -46,15 +47,19 @@ def test_serve_with_demo_answers_on_the_printed_url(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "LANG": "C.UTF-8"})
     try:
-        url = None
+        url, passwords = None, {}
         deadline = time.monotonic() + 60
         while url is None and time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line:
                 break
+            if line.startswith("  "):
+                name, password = line.split()[:2]
+                passwords[name] = password
             if line.startswith("Open http"):
                 url = line.split()[1]
         assert url == f"http://127.0.0.1:{port}/"
+        assert set(passwords) >= {"coordinator", "admin"}
         for _ in range(50):
             try:
                 response = requests.get(url, timeout=5)
@@ -63,7 +68,14 @@ def test_serve_with_demo_answers_on_the_printed_url(tmp_path):
                 time.sleep(0.1)
         assert response.status_code == 200
         assert response.headers["Server"] == "disaster-support"
-        shelters = requests.get(url + "api/v1/shelters?kind=designated_shelter", timeout=5).json()
+        assert requests.get(url + "api/v1/shelters", timeout=5).status_code == 401
+        browser = requests.Session()
+        form = browser.get(url + "sign-in", timeout=5).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        signed_in = browser.post(url + "sign-in", timeout=5, data={
+            "csrf_token": token, "username": "coordinator", "password": passwords["coordinator"]})
+        assert signed_in.url == url  # redirected to the overview
+        shelters = browser.get(url + "api/v1/shelters?kind=designated_shelter", timeout=5).json()
         assert shelters["count"] == 105
         assert all(s["lat"] and s["lon"] and s["ward"] for s in shelters["shelters"])
     finally:

@@ -65,23 +65,39 @@ def test_supported_languages_are_those_with_complete_catalogs():
 
 
 def test_accept_language_then_choice_remembered(app, client):
-    assert 'lang="ja"' in client.get("/").get_data(as_text=True)  # default: Japanese
-    page = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
-    assert '<html lang="en">' in page and "Overview" in page
-    client.get("/?lang=ja")
-    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="ja"' in client.get("/about").get_data(as_text=True)  # default: Japanese
+    page = client.get("/about", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(
+        as_text=True)
+    assert '<html lang="en">' in page and "About this tool" in page
+    client.get("/about?lang=ja")
+    page = client.get("/about", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="ja">' in page  # the explicit choice beats Accept-Language
 
 
+def test_a_users_choice_follows_them_to_another_device(app, people, db):
+    from conftest import sign_in
+
+    first = sign_in(app.test_client(), "coordinator")
+    first.get("/?lang=en")
+    assert db.execute("SELECT language FROM user WHERE username = 'coordinator'"
+                      ).fetchone()[0] == "en"
+    other = sign_in(app.test_client(), "coordinator")  # no cookie, Accept-Language: none
+    assert '<html lang="en">' in other.get("/shelters/").get_data(as_text=True)
+
+
 def test_language_menu_names_each_language_in_its_own_script(client):
-    page = client.get("/?lang=en").get_data(as_text=True)
+    page = client.get("/about?lang=en").get_data(as_text=True)
     for tag in ui_languages():
         assert f'hreflang="{tag}"' in page
         assert languages()[tag]["autonym"] in page
 
 
+PAGES = ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope", "/devices",
+         "/audit", "/admin/users", "/sign-in", "/account/password")
+
+
 @pytest.mark.parametrize("tag", ui_languages())
-def test_every_page_is_translated(demo_app, client, tag):
+def test_every_page_is_translated(demo_app, admin, tag):
     """No English UI string is left on a page shown in another language."""
     from babel.messages.pofile import read_po as read
 
@@ -89,18 +105,20 @@ def test_every_page_is_translated(demo_app, client, tag):
         return
     english = {m.id for m in read((TRANSLATIONS / "messages.pot").open("rb"))
                if isinstance(m.id, str) and len(m.id) > 3 and "%" not in m.id}
-    for url in ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope"):
-        page = client.get(url, headers={"Accept-Language": tag}).get_data(as_text=True)
+    for url in PAGES:
+        response = admin.get(url, headers={"Accept-Language": tag})
+        assert response.status_code in (200, 404), url
+        page = response.get_data(as_text=True)
         text = re.sub(r"<[^>]+>", "\n", re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page,
                                                flags=re.S))
         lines = {line.strip() for line in text.splitlines()}
         assert not (english & lines), (url, english & lines)
 
 
-def test_numbers_and_times_follow_the_locale(demo_app, client, db):
+def test_numbers_and_times_follow_the_locale(demo_app, coordinator, db):
     db.execute("UPDATE shelter SET updated_at = '2026-11-25T06:05:00+00:00' "
                "WHERE id = 'E1415000004111'")
-    en = client.get("/shelters/E1415000004111?lang=en").get_data(as_text=True)
+    en = coordinator.get("/shelters/E1415000004111?lang=en").get_data(as_text=True)
     assert "11/25/26, 3:05\u202fPM" in en or "11/25/26, 3:05 PM" in en  # Asia/Tokyo
-    ja = client.get("/shelters/E1415000004111?lang=ja").get_data(as_text=True)
+    ja = coordinator.get("/shelters/E1415000004111?lang=ja").get_data(as_text=True)
     assert "2026/11/25 15:05" in ja

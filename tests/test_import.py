@@ -220,11 +220,12 @@ def test_unknown_layout_and_undecodable_bytes(tmp_path, cli):
 
 
 def test_reimport_keeps_what_coordinators_entered(sagamihara, cli, db, tmp_path):
+    from disaster_support.audit.log import Actor
     from disaster_support.shelters import registry
 
     registry.update_shelter(db, "E1415000004111", {
         "status": "open", "evacuees": "120", "capacity": "450",
-        "languages": {"vi": "12"}, "food_halal": "1"}, actor="coordinator", via="test")
+        "languages": {"vi": "12"}, "food_halal": "1"}, actor=Actor("coordinator", via="test"))
     moved = GSI_SHELTERS.read_text(encoding="utf-8").replace(
         "上溝中学校,神奈川県相模原市中央区横山5-19-54", "上溝中学校,神奈川県相模原市中央区横山5-19-55")
     path = write(tmp_path, "newer.csv", moved)

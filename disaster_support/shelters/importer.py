@@ -27,6 +27,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from ..audit.log import Actor
+from ..audit.log import record as audit
 from ..db import utcnow, write_transaction
 from .registry import record_changes
 
@@ -448,7 +450,10 @@ def _merge_into(existing, record):
     return record
 
 
-def import_shelters(db, sources, city, *, fmt="auto", actor="import", progress=None):
+IMPORTER = Actor("import", "admin", "import")
+
+
+def import_shelters(db, sources, city, *, fmt="auto", actor=IMPORTER, progress=None):
     """Import (name, bytes) sources in one transaction; return an ImportReport.
 
     Raises ShelterFileError, naming the file, line and column, and writes
@@ -458,7 +463,7 @@ def import_shelters(db, sources, city, *, fmt="auto", actor="import", progress=N
     return write_records(db, records, files, city, actor=actor, progress=progress)
 
 
-def write_records(db, records, files, city, *, actor="import", progress=None):
+def write_records(db, records, files, city, *, actor=IMPORTER, progress=None):
     """Write parsed records (see ``parse_sources``) in one transaction."""
     report = ImportReport(files=files)
     now = utcnow()
@@ -481,6 +486,8 @@ def write_records(db, records, files, city, *, actor="import", progress=None):
         for record in records:
             report.without_coordinates += record["lat"] is None
             report.outside_city += record["outside_city"]
+        audit(db, actor, "import", "shelter", after={
+            **report.as_dict(), "files": [list(f) for f in files]}, at=now)
     return report
 
 
@@ -491,15 +498,15 @@ def _column_value(field, value):
 def _insert(db, record, now, actor):
     values = {f: _column_value(f, record.get(f)) for f in OPEN_DATA_FIELDS if f in record}
     values.update(
-        id=record["id"], source=record["source"], created_at=now, updated_at=now, updated_by=actor,
+        id=record["id"], source=record["source"], created_at=now, updated_at=now,
+        updated_by=actor.name,
         open_data=json.dumps({f: record.get(f) for f in OPEN_DATA_FIELDS if f in record},
                              ensure_ascii=False),
     )
     columns = ", ".join(values)
     db.execute(f"INSERT INTO shelter ({columns}) VALUES ({', '.join(':' + c for c in values)})",
                values)
-    record_changes(db, record["id"], [("created", None, record["name"])],
-                   actor=actor, via="import", at=now)
+    record_changes(db, record["id"], [("created", None, record["name"])], actor=actor, at=now)
 
 
 def _update(db, existing, incoming, now, actor):
@@ -524,11 +531,12 @@ def _update(db, existing, incoming, now, actor):
         return False
     columns["open_data"] = json.dumps(opened, ensure_ascii=False)
     if changes:
-        columns.update(updated_at=now, updated_by=actor, source=incoming.get("source") or existing["source"])
+        columns.update(updated_at=now, updated_by=actor.name,
+                       source=incoming.get("source") or existing["source"])
     assignments = ", ".join(f"{c} = :{c}" for c in columns)
     db.execute(f"UPDATE shelter SET {assignments} WHERE id = :id",
                {**columns, "id": existing["id"]})
-    record_changes(db, existing["id"], changes, actor=actor, via="import", at=now)
+    record_changes(db, existing["id"], changes, actor=actor, at=now)
     return True
 
 

@@ -8,6 +8,7 @@ import json
 
 from flask_babel import lazy_gettext as _l
 
+from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..vocabulary import languages
 
@@ -110,9 +111,17 @@ def _order(order, tag):
 
 
 def list_shelters(db, *, ward=None, status=None, kind=None, language=None, fact=None,
-                  q=None, sort="name", limit=None, offset=0):
-    """Shelters matching every filter given, in the chosen order."""
+                  q=None, sort="name", limit=None, offset=0, only=None):
+    """Shelters matching every filter given, in the chosen order.
+
+    ``only``: a set of shelter IDs the caller may see (None: all).
+    """
     where, params = [], {}
+    if only is not None:
+        ids = sorted(only)
+        where.append(f"s.id IN ({', '.join(f':only{i}' for i in range(len(ids)))})"
+                     if ids else "0")
+        params.update({f"only{i}": v for i, v in enumerate(ids)})
     if ward:
         where.append("s.ward = :ward")
         params["ward"] = ward
@@ -289,11 +298,12 @@ def _people_message(field, blank_allowed=False):
               field=FIELD_LABELS[field], max=f"{MAX_PEOPLE:,}")
 
 
-def update_shelter(db, shelter_id, values, *, actor, via):
+def update_shelter(db, shelter_id, values, *, actor):
     """Apply an update in one transaction and keep every change as history.
 
-    ``values`` are raw (see ``parse_update``). Returns the list of changes
-    (field, old, new); an update that changes nothing records nothing.
+    ``values`` are raw (see ``parse_update``); ``actor`` is an audit Actor.
+    Returns the list of changes (field, old, new); an update that changes
+    nothing records nothing.
     """
     clean = parse_update(values)
     with write_transaction(db):
@@ -329,19 +339,22 @@ def update_shelter(db, shelter_id, values, *, actor, via):
         if not changes:
             return []
         now = utcnow()
-        columns.update(updated_at=now, updated_by=actor)
+        columns.update(updated_at=now, updated_by=actor.name)
         assignments = ", ".join(f"{c} = :{c}" for c in columns)
         db.execute(f"UPDATE shelter SET {assignments} WHERE id = :id",
                    {**columns, "id": shelter_id})
-        record_changes(db, shelter_id, changes, actor=actor, via=via, at=now)
+        record_changes(db, shelter_id, changes, actor=actor, at=now)
+        record(db, actor, "update", "shelter", shelter_id, at=now,
+               before={f: o for f, o, _ in changes}, after={f: n for f, _, n in changes})
         return changes
 
 
-def record_changes(db, shelter_id, changes, *, actor, via, at):
+def record_changes(db, shelter_id, changes, *, actor, at):
     db.conn.executemany(
         "INSERT INTO shelter_change (shelter_id, at, actor, via, field, old, new) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(shelter_id, at, actor, via, field, old, new) for field, old, new in changes],
+        [(shelter_id, at, actor.name, actor.via, field, old, new)
+         for field, old, new in changes],
     )
 
 

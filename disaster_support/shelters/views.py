@@ -5,6 +5,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.access import access, current
 from ..db import get_db
 from ..vocabulary import languages
 from . import registry
@@ -46,9 +47,11 @@ def parse_filters(args, city):
 
 
 @bp.get("/")
+@access("staff")
 def index():
     city = current_app.extensions["city"]
     filters, errors = parse_filters(request.args, city)
+    filters["only"] = current().shelters
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     rows = registry.list_shelters(get_db(), **filters, limit=PAGE_SIZE + 1,
@@ -77,6 +80,7 @@ def _detail(shelter_id, errors=None, form=None, status=200):
 
 
 @bp.get("/<shelter_id>")
+@access("shelter")
 def detail(shelter_id):
     return _detail(shelter_id)
 
@@ -92,11 +96,12 @@ def form_values(form):
 
 
 @bp.post("/<shelter_id>")
+@access("shelter")
 def update(shelter_id):
     values = form_values(request.form)
     try:
         changes = registry.update_shelter(get_db(), shelter_id, values,
-                                          actor=request.remote_addr or "web", via="form")
+                                          actor=current().actor("form"))
     except registry.ShelterNotFound:
         abort(404)
     except registry.ValidationError as exc:

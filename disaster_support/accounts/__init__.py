@@ -1,0 +1,1 @@
+"""Accounts: users and roles, shelter devices, API tokens, sign-in, access rules."""

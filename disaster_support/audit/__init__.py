@@ -1,0 +1,1 @@
+"""The audit log: who did what, when, before → after, for every write."""

@@ -1,0 +1,118 @@
+"""Every route × every role: allowed or forbidden, as declared.
+
+A route that is not in ROUTES, or whose view declares no access rule, fails
+``test_every_route_is_declared``: new routes are born protected.
+"""
+
+import datetime
+
+import pytest
+
+from conftest import KAMIMIZO, YOKOYAMA, csrf_token
+
+ROLES = ("anonymous", "admin", "coordinator", "staff", "other_staff", "volunteer",
+         "device", "device_token")
+COORDINATORS = {"admin", "coordinator"}
+KAMIMIZO_STAFF = COORDINATORS | {"staff", "device", "device_token"}
+STAFF = KAMIMIZO_STAFF | {"other_staff"}
+SIGNED_IN = set(ROLES) - {"anonymous"}
+USERS = SIGNED_IN - {"device", "device_token"}
+EVERYONE = set(ROLES)
+
+# endpoint: (method, url, body, who is allowed). "{volunteer}" etc. come from the
+# people fixture. Bodies are sent as forms (with a CSRF token) or as JSON for the API.
+ROUTES = {
+    "static": ("GET", "/static/css/app.css", None, EVERYONE),
+    "home.index": ("GET", "/", None, SIGNED_IN),
+    "home.about": ("GET", "/about", None, EVERYONE),
+    "home.healthz": ("GET", "/healthz", None, EVERYONE),
+    "accounts.sign_in": ("GET", "/sign-in", None, EVERYONE),
+    "accounts.sign_out": ("POST", "/sign-out", {}, SIGNED_IN),
+    "accounts.password": ("GET", "/account/password", None, USERS),
+    "accounts.user_list": ("GET", "/admin/users", None, {"admin"}),
+    "accounts.user_create": ("POST", "/admin/users",
+                             {"username": "newbie", "role": "coordinator"}, {"admin"}),
+    "accounts.user_detail": ("GET", "/admin/users/{volunteer}", None, {"admin"}),
+    "accounts.user_update": ("POST", "/admin/users/{volunteer}", {"role": "coordinator"},
+                             {"admin"}),
+    "accounts.user_revoke_sessions": ("POST", "/admin/users/{volunteer}/revoke-sessions", {},
+                                      {"admin"}),
+    "accounts.user_reset_password": ("POST", "/admin/users/{volunteer}/password", {},
+                                     {"admin"}),
+    "accounts.token_create": ("POST", "/admin/users/{volunteer}/tokens", {"label": "x"},
+                              {"admin"}),
+    "accounts.token_revoke": ("POST", "/admin/tokens/{token_id}/revoke", {}, {"admin"}),
+    "accounts.device_list": ("GET", "/devices", None, COORDINATORS),
+    "accounts.device_issue": ("POST", "/devices",
+                              {"shelter_id": YOKOYAMA, "label": "Tablet 2", "days": "3"},
+                              COORDINATORS),
+    "accounts.device_revoke": ("POST", "/devices/{device}/revoke", {}, COORDINATORS),
+    "accounts.join": ("GET", "/join/{device_token}", None, EVERYONE),
+    "shelters.index": ("GET", "/shelters/", None, STAFF),
+    "shelters.detail": ("GET", f"/shelters/{KAMIMIZO}", None, KAMIMIZO_STAFF),
+    "shelters.update": ("POST", f"/shelters/{KAMIMIZO}", {"status": "open", "evacuees": "5"},
+                        KAMIMIZO_STAFF),
+    "audit.index": ("GET", "/audit", None, COORDINATORS),
+    "audit.export": ("GET", "/audit.csv", None, COORDINATORS),
+    "api.list_shelters": ("GET", "/api/v1/shelters", None, STAFF),
+    "api.get_shelter": ("GET", f"/api/v1/shelters/{KAMIMIZO}", None, KAMIMIZO_STAFF),
+    "api.update_shelter": ("PATCH", f"/api/v1/shelters/{KAMIMIZO}", {"evacuees": 5},
+                           KAMIMIZO_STAFF),
+    "api.openapi": ("GET", "/api/v1/openapi.json", None, EVERYONE),
+}
+
+
+def test_every_route_is_declared(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(ROUTES)
+    for endpoint, view in app.view_functions.items():
+        if endpoint != "static":
+            assert getattr(view, "access_rule", None), f"{endpoint} declares no access rule"
+
+
+def client_as(app, role, people):
+    """A client acting as ``role`` (sessions set directly: sign-in has its own tests)."""
+    client = app.test_client()
+    if role == "device_token":
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {people['device_token']}"
+    elif role == "device":
+        with client.session_transaction() as session:
+            session["device"] = people["device"]
+    elif role != "anonymous":
+        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        with client.session_transaction() as session:
+            session.update(uid=people[role], epoch=0, exp=expires.isoformat())
+    return client
+
+
+def denied(response, role):
+    if role == "anonymous":
+        return response.status_code == 401 or (
+            response.status_code == 302 and "/sign-in" in response.headers["Location"])
+    return response.status_code in (401, 403)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(ROUTES))
+def test_route_by_role(app, people, db, endpoint, role):
+    method, url, body, allowed = ROUTES[endpoint]
+    url = url.format(**people)
+    client = client_as(app, role, people)
+    before = db.execute("SELECT count(*) FROM audit").fetchone()[0]
+    if method == "GET":
+        response = client.get(url)
+    elif url.startswith("/api/"):
+        headers = {}
+        if role in ("device", *USERS) and role != "anonymous":
+            headers["X-CSRFToken"] = csrf_token(client, "/sign-in")
+        response = client.open(url, method=method, json=body, headers=headers)
+    else:
+        response = client.open(url, method=method,
+                               data={**body, "csrf_token": csrf_token(client, "/sign-in")})
+    assert response.status_code < 500
+    if role in allowed:
+        assert not denied(response, role), (endpoint, role, response.status_code)
+    else:
+        assert denied(response, role), (endpoint, role, response.status_code)
+        if method != "GET":
+            assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == before
