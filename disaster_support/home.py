@@ -13,6 +13,8 @@ bp = Blueprint("home", __name__)
 @access("signed_in")
 def index():
     principal = current()
+    if principal.role == "volunteer":
+        return redirect(url_for("accounts.account"))
     if not principal.is_coordinator:
         # Shelter staff and tablets start at their own shelter.
         if principal.shelters and len(principal.shelters) == 1:

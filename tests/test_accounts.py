@@ -342,3 +342,22 @@ def test_purge_removes_personal_data_and_keeps_the_statistics(app, cli, people, 
     assert db["login_throttle"].count == 0
     assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == entries + 1
     assert client.get("/").status_code == 200
+
+
+def test_nobody_sees_another_shelters_data(app, people, db):
+    staff = sign_in(app.test_client(), "staff")
+    page = staff.get("/shelters/").get_data(as_text=True)
+    assert re.findall(r'<tr data-id="([^"]+)"', page) == [KAMIMIZO]
+    listing = staff.get("/api/v1/shelters").get_json()
+    assert [s["id"] for s in listing["shelters"]] == [KAMIMIZO]
+    assert staff.get(f"/api/v1/shelters/{YOKOYAMA}").status_code == 403
+    assert staff.get("/").headers["Location"] == f"/shelters/{KAMIMIZO}"
+    for url in ("/", "/audit", "/devices", "/admin/users"):
+        assert staff.get(url).status_code in (302, 403)
+
+
+def test_volunteers_land_on_their_own_page(app, people):
+    volunteer = sign_in(app.test_client(), "volunteer")
+    assert volunteer.get("/").headers["Location"] == "/account"
+    page = volunteer.get("/account?lang=en").get_data(as_text=True)
+    assert "volunteer" in page.lower() and "Change password" in page

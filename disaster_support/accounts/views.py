@@ -67,6 +67,20 @@ def sign_out():
     return redirect(url_for("accounts.sign_in"))
 
 
+@bp.get("/account")
+@access("signed_in")
+def account():
+    """The signed-in person's own page: who they are and what they may do."""
+    principal = current()
+    if principal.kind != "user":
+        abort(403)
+    db = get_db()
+    user = users.get_user(db, principal.user_id)
+    shelters = list_shelters(db, only=frozenset(user["shelters"])) if user["shelters"] else []
+    return render_template("accounts/account.html", user=user, roles=users.ROLES,
+                           shelters=shelters)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @access("signed_in")
 def password():
@@ -246,7 +260,7 @@ def device_issue():
         return device_list(errors=exc.errors, status=400)
     device = devices.get_device(db, device_id)
     url = join_url(token)
-    qr = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+    qr = segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff")
     local = request.host.split(":")[0] in ("127.0.0.1", "localhost", "[::1]")
     return render_template("accounts/device_link.html", device=device, url=url, qr=qr,
                            shelter=get_shelter(db, device["shelter_id"]), local=local)
