@@ -11,7 +11,10 @@ from flask_babel import lazy_gettext as _l
 
 from .accounts.access import access, check_api_csrf, current
 from .db import get_db
+from .db import write_transaction as db_transaction
 from .errors import render_error
+from .needs import records, situation
+from .needs.views import parse_queue_filters
 from .shelters import registry
 from .shelters.views import parse_filters
 
@@ -74,6 +77,112 @@ def update_shelter(shelter_id):
                     "changes": [{"field": f, "old": o, "new": n} for f, o, n in changes]})
 
 
+NEED_FIELDS = ("id", "client_id", "shelter_id", "shelter_name", "ward", "category", "language",
+               "people", "urgency", "note", "status", "created_at", "updated_at")
+
+
+def need_json(need):
+    return {k: need[k] for k in NEED_FIELDS}
+
+
+def _json_body():
+    if not request.is_json:
+        return None, render_error(415, _l("Send the body as JSON (Content-Type: "
+                                          "application/json)."))
+    values = request.get_json(silent=True)
+    if not isinstance(values, dict):
+        return None, render_error(400, _l("The body must be a JSON object."))
+    return values, None
+
+
+@bp.get("/needs")
+@access("staff")
+def list_needs():
+    filters, errors = parse_queue_filters(request.args, current_app.extensions["city"])
+    if errors:
+        return render_error(400, _l("Bad filter."), errors)
+    limit = request.args.get("limit", "100")
+    offset = request.args.get("offset", "0")
+    if not (limit.isdigit() and 1 <= int(limit) <= 1000 and offset.isdigit()):
+        return render_error(400, _l("Bad filter."), {"limit": _l(
+            "limit: 1 to 1000; offset: 0 or more.")})
+    db = get_db()
+    only = current().shelters
+    rows = records.list_needs(db, **filters, only=only, limit=int(limit), offset=int(offset))
+    total, people = records.count_needs(db, **filters, only=only)
+    return jsonify({"needs": [need_json(n) for n in rows], "count": total, "people": people})
+
+
+@bp.post("/needs")
+@access("staff")
+def create_need():
+    """Record a need. Idempotent: the same client_id returns the first need (200)."""
+    values, error = _json_body()
+    if error:
+        return error
+    shelter_id = values.pop("shelter_id", None)
+    if not isinstance(shelter_id, str) or not current().may_see_shelter(shelter_id):
+        if isinstance(shelter_id, str) and current().shelters is not None:
+            return render_error(403, _l("You may record needs for your own shelter only."))
+        return render_error(400, _l("Some fields are not valid; nothing was saved."),
+                            {"shelter_id": _l("Shelter: give the shelter's ID.")})
+    try:
+        need, created = records.record_need(get_db(), shelter_id, values,
+                                            actor=current().actor("api"))
+    except registry.ValidationError as exc:
+        return render_error(400, _l("Some fields are not valid; nothing was saved."),
+                            exc.errors)
+    return jsonify({"need": need_json(need), "created": created}), 201 if created else 200
+
+
+@bp.get("/needs/<int:need_id>")
+@access("need")
+def get_need(need_id):
+    db = get_db()
+    try:
+        need = records.get_need(db, need_id)
+    except records.NeedNotFound:
+        return render_error(404, _l("There is no need with this ID."))
+    events = [{k: e[k] for k in ("at", "actor", "via", "from_status", "to_status", "reason")}
+              for e in records.need_events(db, need_id)]
+    return jsonify({**need_json(need), "events": events})
+
+
+@bp.patch("/needs/<int:need_id>")
+@access("need")
+def update_need(need_id):
+    """Change the status (with ``reason`` to reopen) and/or people, urgency, note."""
+    values, error = _json_body()
+    if error:
+        return error
+    db = get_db()
+    actor = current().actor("api")
+    status = values.pop("status", None)
+    reason = values.pop("reason", None)
+    try:
+        with db_transaction(db):
+            need, changed = records.update_need(db, need_id, values, actor=actor,
+                                                only=current().shelters)
+            if status is not None and status != need["status"]:
+                need = records.transition(db, need_id, status, actor=actor, reason=reason,
+                                          only=current().shelters)
+    except records.NeedNotFound:
+        return render_error(404, _l("There is no need with this ID."))
+    except registry.ValidationError as exc:
+        return render_error(400, _l("Some fields are not valid; nothing was saved."),
+                            exc.errors)
+    return jsonify({"need": need_json(need)})
+
+
+@bp.get("/situation")
+@access("coordinator")
+def get_situation():
+    ward = request.args.get("ward") or None
+    if ward and not current_app.extensions["city"].ward(ward):
+        return render_error(400, _l("Bad filter."), {"ward": _l("Ward: not a ward of this city.")})
+    return jsonify(situation.summary(get_db(), ward=ward))
+
+
 @bp.get("/openapi.json")
 @access("public")
 def openapi():
@@ -95,6 +204,18 @@ def openapi_document():
                      ("sort", "name | ward | occupancy | evacuees"))
     ]
     tri_state = {"type": ["boolean", "null"]}
+    need = {"$ref": "#/components/schemas/Need"}
+    need_filters = [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"},
+         "description": d}
+        for n, d in (("ward", "ward id"), ("shelter_id", "shelter ID"),
+                     ("language", "BCP 47 tag"), ("category", "need category id"),
+                     ("status", "active (default: open, matched, in_progress) | all | "
+                                "open | matched | in_progress | resolved | cancelled"),
+                     ("urgency", "critical | high | normal | low"),
+                     ("older_than", "minutes: 30, 60, 120, 240, 720, 1440"),
+                     ("limit", "1 to 1000, default 100"), ("offset", "default 0"))
+    ]
     return {
         "openapi": "3.1.0",
         "info": {"title": "disaster_support API", "version": "1"},
@@ -127,6 +248,51 @@ def openapi_document():
                                 "content": {"application/json": {"schema": error}}},
                         "404": {"description": "unknown shelter"},
                         "415": {"description": "body not JSON"}}}},
+            "/needs": {
+                "get": {"summary": "Needs in queue order (urgency, then age); shelter staff "
+                                   "see their shelters' only",
+                        "parameters": need_filters,
+                        "responses": {"200": {"description": "needs", "content": {
+                            "application/json": {"schema": {"type": "object", "properties": {
+                                "needs": {"type": "array", "items": need},
+                                "count": {"type": "integer"},
+                                "people": {"type": "integer"}}}}}},
+                            "400": {"description": "bad filter", "content": {
+                                "application/json": {"schema": error}}}}},
+                "post": {"summary": "Record a need (idempotent by client_id)",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/NewNeed"}}}},
+                         "responses": {
+                             "201": {"description": "recorded"},
+                             "200": {"description": "this client_id was recorded before: "
+                                                    "the first need, nothing added"},
+                             "400": {"description": "bad input, one message per field",
+                                     "content": {"application/json": {"schema": error}}},
+                             "403": {"description": "not your shelter"},
+                             "415": {"description": "body not JSON"}}}},
+            "/needs/{need_id}": {
+                "parameters": [{"name": "need_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "get": {"summary": "One need with its events", "responses": {
+                    "200": {"description": "the need", "content": {
+                        "application/json": {"schema": need}}},
+                    "404": {"description": "unknown need"}}},
+                "patch": {"summary": "Change status (reason needed to reopen), people, "
+                                     "urgency or note",
+                          "requestBody": {"required": True, "content": {"application/json": {
+                              "schema": {"$ref": "#/components/schemas/NeedUpdate"}}}},
+                          "responses": {
+                              "200": {"description": "updated"},
+                              "400": {"description": "invalid transition or field",
+                                      "content": {"application/json": {"schema": error}}},
+                              "404": {"description": "unknown need"}}}},
+            "/situation": {"get": {
+                "summary": "Unresolved needs by language × category; foreign evacuees by "
+                           "language and ward",
+                "parameters": [{"name": "ward", "in": "query", "required": False,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the situation"},
+                              "400": {"description": "unknown ward"}}}},
             "/openapi.json": {"get": {"summary": "This document",
                                       "responses": {"200": {"description": "OpenAPI"}}}},
         },
@@ -145,6 +311,30 @@ def openapi_document():
                               "additionalProperties": {"type": "integer", "minimum": 0}},
                 "staff_languages": {"type": "array", "items": {"type": "string"}},
                 **{fact: tri_state for fact in registry.FACTS}}},
+            "NewNeed": {"type": "object", "additionalProperties": False,
+                        "required": ["client_id", "shelter_id", "category", "language",
+                                     "people"],
+                        "properties": {
+                            "client_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$",
+                                          "description": "made by the client; repeating it "
+                                                         "never records twice"},
+                            "shelter_id": {"type": "string"},
+                            "category": {"type": "string"},
+                            "language": {"type": "string"},
+                            "people": {"type": "integer", "minimum": 1,
+                                       "maximum": records.MAX_PEOPLE},
+                            "urgency": {"enum": list(records.URGENCIES)},
+                            "note": {"type": ["string", "null"], "maxLength": records.MAX_NOTE,
+                                     "description": "no names or contact details"},
+                            "confirm_personal": {"type": "boolean"}}},
+            "NeedUpdate": {"type": "object", "additionalProperties": False, "properties": {
+                "status": {"enum": list(records.STATUSES)},
+                "reason": {"type": "string", "maxLength": records.MAX_REASON},
+                "people": {"type": "integer", "minimum": 1, "maximum": records.MAX_PEOPLE},
+                "urgency": {"enum": list(records.URGENCIES)},
+                "note": {"type": ["string", "null"], "maxLength": records.MAX_NOTE},
+                "confirm_personal": {"type": "boolean"}}},
+            "Need": {"type": "object", "properties": {k: {} for k in NEED_FIELDS}},
             "Shelter": {"type": "object", "properties": {
                 **{k: {} for k in SHELTER_FIELDS}, "url": {"type": "string"}}},
         }},

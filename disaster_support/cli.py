@@ -111,7 +111,7 @@ def demo():
     with app.app_context():
         summary = load_demo(app)
     click.echo(_("Demo data loaded: %(shelters)s places, %(open)s shelters open, "
-                 "%(foreign)s foreign evacuees.", **summary))
+                 "%(foreign)s foreign evacuees, %(needs)s needs.", **summary))
 
 
 def _read_password(password_stdin, username):
@@ -246,7 +246,7 @@ def serve(host, port, with_demo, threads):
             if empty:
                 summary = load_demo(app)
                 click.echo(_("Demo data loaded: %(shelters)s places, %(open)s shelters open, "
-                             "%(foreign)s foreign evacuees.", **summary))
+                             "%(foreign)s foreign evacuees, %(needs)s needs.", **summary))
             _print_demo_accounts(app, _urls(host, port)[0])
     with app.app_context():
         click.echo(_("Instance folder: %(path)s", path=app.instance_path))

@@ -144,6 +144,45 @@ MIGRATIONS = [
     CREATE INDEX audit_at ON audit (at);
     CREATE INDEX audit_entity ON audit (entity, entity_id);
     """,
+    # 4: needs of foreign evacuees and their lifecycle events.
+    """
+    CREATE TABLE need (
+        id INTEGER PRIMARY KEY,
+        client_id TEXT NOT NULL UNIQUE,
+        shelter_id TEXT NOT NULL REFERENCES shelter (id),
+        category TEXT NOT NULL,
+        language TEXT NOT NULL,
+        people INTEGER NOT NULL CHECK (people > 0),
+        urgency TEXT NOT NULL DEFAULT 'normal'
+            CHECK (urgency IN ('critical', 'high', 'normal', 'low')),
+        priority INTEGER GENERATED ALWAYS AS (
+            CASE urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1
+                         WHEN 'normal' THEN 2 ELSE 3 END) VIRTUAL,
+        note TEXT,
+        status TEXT NOT NULL DEFAULT 'open'
+            CHECK (status IN ('open', 'matched', 'in_progress', 'resolved', 'cancelled')),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX need_queue ON need (priority, created_at)
+        WHERE status IN ('open', 'matched', 'in_progress');
+    CREATE INDEX need_status ON need (status, created_at);
+    CREATE INDEX need_shelter ON need (shelter_id, status);
+    CREATE INDEX need_language ON need (language, status);
+    CREATE TABLE need_event (
+        id INTEGER PRIMARY KEY,
+        need_id INTEGER NOT NULL REFERENCES need (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        role TEXT,
+        via TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        reason TEXT
+    );
+    CREATE INDEX need_event_need ON need_event (need_id, at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,12 +2,14 @@
 a weekday-afternoon earthquake (deterministic, so every newcomer sees the
 same picture and re-running changes nothing)."""
 
+import datetime
 import random
 from pathlib import Path
 
 from .accounts import devices, users
 from .audit.log import Actor
 from .db import get_db
+from .needs import records
 from .shelters import registry
 from .shelters.importer import import_shelters, read_source
 
@@ -52,8 +54,9 @@ def load_demo(app):
         else:
             values = {"status": "preparing", "capacity": rng.randrange(300, 1000, 50)}
         registry.update_shelter(db, shelter["id"], values, actor=DEMO)
+    needs = _demo_needs(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
     return {"shelters": registry.count_shelters(db)["shelters"],
-            "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total,
+            "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total, "needs": needs,
             "first_open": chosen[0]["id"], "first_open_name": chosen[0]["name"]}
 
 
@@ -76,6 +79,51 @@ def demo_accounts(db, shelter_id):
         accounts.append((username, role, password))
     _, token = devices.issue_device(db, shelter_id, "demo tablet", days=1, actor=DEMO)
     return accounts, token
+
+
+# What foreign evacuees ask for on the first evening, roughly: weights per category.
+NEED_WEIGHTS = {
+    "interpretation": 14, "information": 12, "food": 12, "medicine": 8, "medical": 6,
+    "water": 5, "contact": 7, "hygiene": 5, "clothing": 4, "children": 5, "translation": 4,
+    "religion": 4, "residence": 3, "certificate": 2, "care": 3, "mental_health": 3,
+    "transport": 2, "housing": 2, "livelihood": 2, "pets": 1,
+}
+DEMO_NOTES = {
+    "food": "No pork, no alcohol (halal)", "medicine": "Insulin for one person",
+    "children": "Baby formula and diapers", "religion": "Quiet place for evening prayer",
+    "information": "Are the trains running tomorrow?", "contact": "Wants to call the embassy",
+}
+
+
+def _demo_needs(db, rng, shelters):
+    """About 70 needs over the first hours, in the languages each shelter holds."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    categories, weights = zip(*NEED_WEIGHTS.items())
+    created = 0
+    for number in range(70):
+        shelter = registry.get_shelter(db, shelters[number % len(shelters)]["id"])
+        if not shelter["languages"]:
+            continue
+        language = rng.choice(sorted(shelter["languages"]))
+        category = rng.choices(categories, weights)[0]
+        minutes_ago = rng.randrange(3, 300)
+        at = (now - datetime.timedelta(minutes=minutes_ago)).isoformat()
+        urgency = rng.choices(["critical", "high", "normal", "low"], [1, 4, 12, 3])[0]
+        need, new = records.record_need(db, shelter["id"], {
+            "client_id": f"demo-{number:04d}", "category": category, "language": language,
+            "people": str(min(shelter["languages"][language], rng.choice([1, 1, 2, 3, 4, 6]))),
+            "urgency": urgency, "note": DEMO_NOTES.get(category) if rng.random() < 0.4 else "",
+        }, actor=DEMO, at=at)
+        if not new:
+            continue
+        created += 1
+        later = (now - datetime.timedelta(minutes=minutes_ago // 2)).isoformat()
+        fate = rng.random()
+        if fate < 0.25:
+            records.transition(db, need["id"], "in_progress", actor=DEMO, at=later)
+        elif fate < 0.4:
+            records.transition(db, need["id"], "resolved", actor=DEMO, at=later)
+    return created
 
 
 def _spread(rng, people):

@@ -3,11 +3,13 @@
 import datetime
 import json
 
-from flask_babel import format_datetime, format_decimal, format_percent
+from babel.units import format_unit
+from flask_babel import format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
+from .needs.records import age_minutes
 from .shelters import registry
-from .vocabulary import autonym
+from .vocabulary import autonym, category_label
 
 
 def localtime(value):
@@ -15,6 +17,35 @@ def localtime(value):
     if not value:
         return "—"
     return format_datetime(datetime.datetime.fromisoformat(value), "short")
+
+
+def age(created_at):
+    """How long ago, plainly: "42 min", "3 hr", "2 days" in the user's language."""
+    return minutes(age_minutes(created_at))
+
+
+def minutes(value):
+    """A duration in two units at most, in the user's language: "1 hr 30 min"."""
+    locale = get_locale() or "en"
+    total = int(value)
+    if total < 60:
+        return format_unit(total, "duration-minute", "short", locale=locale)
+    if total < 24 * 60:
+        units = (("duration-hour", total // 60), ("duration-minute", total % 60))
+    else:
+        units = (("duration-day", total // 1440), ("duration-hour", total % 1440 // 60))
+    # a plain space: CLDR's list patterns for units are incomplete in some locales
+    return " ".join(format_unit(n, unit, "short", locale=locale) for unit, n in units if n)
+
+
+def now_local():
+    return format_datetime(datetime.datetime.now(datetime.timezone.utc), "short")
+
+
+def label_of_category(category_id):
+    from .i18n import chosen_language
+
+    return category_label(category_id, chosen_language())
 
 
 def field_label(field):
@@ -43,6 +74,7 @@ def change_value(value, field):
 
 
 def init_app(app):
+    app.jinja_env.globals["now_local"] = now_local
     app.jinja_env.filters.update(
         number=lambda v: "—" if v is None else format_decimal(v),
         percent=lambda v: format_percent(v),
@@ -50,4 +82,8 @@ def init_app(app):
         autonym=autonym,
         field_label=field_label,
         change_value=change_value,
+        age=age,
+        age_minutes=age_minutes,
+        minutes=minutes,
+        category_label=label_of_category,
     )

@@ -18,7 +18,7 @@ def index():
     if not principal.is_coordinator:
         # Shelter staff and tablets start at their own shelter.
         if principal.shelters and len(principal.shelters) == 1:
-            return redirect(url_for("shelters.detail", shelter_id=next(iter(principal.shelters))))
+            return redirect(url_for("needs.tablet", shelter_id=next(iter(principal.shelters))))
         return redirect(url_for("shelters.index"))
     db = get_db()
     return render_template(

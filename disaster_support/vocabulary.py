@@ -21,3 +21,24 @@ def language_tags():
 def autonym(tag):
     entry = languages().get(tag)
     return entry["autonym"] if entry else tag
+
+
+@functools.cache
+def _categories_file():
+    with open(MESSAGES_DIR / "need_categories.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def need_categories():
+    """Need categories in display order, keyed by id."""
+    return {entry["id"]: entry for entry in _categories_file()["categories"]}
+
+
+def skills():
+    return list(_categories_file()["skills"])
+
+
+def category_label(category_id, tag):
+    """The category's label in a language (the UI's), else English."""
+    labels = need_categories()[category_id]["labels"]
+    return labels.get(tag) or labels["en"]

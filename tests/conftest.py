@@ -122,6 +122,16 @@ def people_template(tmp_path_factory):
         ids[name] = users.create_user(db, name, role, PASSWORD, shelters=shelters, actor=actor)
     ids["device"], ids["device_token"] = devices.issue_device(db, KAMIMIZO, "Gym tablet",
                                                               actor=actor, days=30)
+    # one need at Kamimizo (opened for it, then closed again as the tests expect)
+    from disaster_support.needs import records
+    from disaster_support.shelters import registry
+
+    registry.update_shelter(db, KAMIMIZO, {"status": "open"}, actor=actor)
+    need, _ = records.record_need(db, KAMIMIZO, {
+        "client_id": "template-need-1", "category": "food", "language": "vi", "people": 2},
+        actor=actor)
+    registry.update_shelter(db, KAMIMIZO, {"status": "closed"}, actor=actor)
+    ids["need"] = need["id"]
     ids["token"] = users.create_token(db, ids["volunteer"], actor=actor, label="test")
     ids["token_id"] = db.execute("SELECT max(id) FROM api_token").fetchone()[0]
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -53,6 +53,27 @@ ROUTES = {
     "shelters.detail": ("GET", f"/shelters/{KAMIMIZO}", None, KAMIMIZO_STAFF),
     "shelters.update": ("POST", f"/shelters/{KAMIMIZO}", {"status": "open", "evacuees": "5"},
                         KAMIMIZO_STAFF),
+    "needs.tablet": ("GET", f"/shelters/{KAMIMIZO}/tablet", None, KAMIMIZO_STAFF),
+    "needs.record": ("POST", f"/shelters/{KAMIMIZO}/needs",
+                     {"client_id": "access-test-1", "category": "water", "language": "vi",
+                      "people": "1"}, KAMIMIZO_STAFF),
+    "needs.headcount": ("POST", f"/shelters/{KAMIMIZO}/headcount", {"evacuees": "5"},
+                        KAMIMIZO_STAFF),
+    "needs.detail": ("GET", "/needs/{need}", None, KAMIMIZO_STAFF),
+    "needs.change_status": ("POST", "/needs/{need}/status", {"status": "in_progress"},
+                            KAMIMIZO_STAFF),
+    "needs.queue": ("GET", "/needs", None, COORDINATORS),
+    "needs.bulk": ("POST", "/needs/bulk", {"ids": "{need}", "status": "in_progress"},
+                   COORDINATORS),
+    "needs.situation_view": ("GET", "/situation", None, COORDINATORS),
+    "api.list_needs": ("GET", "/api/v1/needs", None, STAFF),
+    "api.create_need": ("POST", "/api/v1/needs",
+                        {"client_id": "access-test-2", "shelter_id": KAMIMIZO,
+                         "category": "water", "language": "vi", "people": 1}, KAMIMIZO_STAFF),
+    "api.get_need": ("GET", "/api/v1/needs/{need}", None, KAMIMIZO_STAFF),
+    "api.update_need": ("PATCH", "/api/v1/needs/{need}", {"status": "in_progress"},
+                        KAMIMIZO_STAFF),
+    "api.get_situation": ("GET", "/api/v1/situation", None, COORDINATORS),
     "audit.index": ("GET", "/audit", None, COORDINATORS),
     "audit.export": ("GET", "/audit.csv", None, COORDINATORS),
     "api.list_shelters": ("GET", "/api/v1/shelters", None, STAFF),
@@ -98,6 +119,8 @@ def denied(response, role):
 def test_route_by_role(app, people, db, endpoint, role):
     method, url, body, allowed = ROUTES[endpoint]
     url = url.format(**people)
+    if body:
+        body = {k: v.format(**people) if isinstance(v, str) else v for k, v in body.items()}
     client = client_as(app, role, people)
     before = db.execute("SELECT count(*) FROM audit").fetchone()[0]
     if method == "GET":

@@ -39,7 +39,7 @@ def test_create_user_reads_the_password_from_stdin(cli, app, sagamihara):
                  "--password-stdin", input="a long enough password\n")
     assert result.exit_code == 0, result.output
     client = sign_in(app.test_client(), "mika", "a long enough password")
-    assert client.get("/").headers["Location"] == f"/shelters/{KAMIMIZO}"
+    assert client.get("/").headers["Location"] == f"/shelters/{KAMIMIZO}/tablet"
 
 
 @pytest.mark.parametrize("args, stdin, message", [
@@ -191,8 +191,8 @@ def test_a_tablet_joins_one_shelter_by_link_and_is_revoked_at_once(app, people, 
     tablet = app.test_client()
     assert "横山小学校" in tablet.get(path).get_data(as_text=True)
     response = post_form(tablet, path, {})
-    assert response.headers["Location"] == f"/shelters/{YOKOYAMA}"
-    assert tablet.get("/").headers["Location"] == f"/shelters/{YOKOYAMA}"
+    assert response.headers["Location"] == f"/shelters/{YOKOYAMA}/tablet"
+    assert tablet.get("/").headers["Location"] == f"/shelters/{YOKOYAMA}/tablet"
     url = f"/shelters/{YOKOYAMA}"
     response = tablet.post(url, data={"csrf_token": csrf_token(tablet, url), "status": "open",
                                       "evacuees": "30"})
@@ -351,7 +351,7 @@ def test_nobody_sees_another_shelters_data(app, people, db):
     listing = staff.get("/api/v1/shelters").get_json()
     assert [s["id"] for s in listing["shelters"]] == [KAMIMIZO]
     assert staff.get(f"/api/v1/shelters/{YOKOYAMA}").status_code == 403
-    assert staff.get("/").headers["Location"] == f"/shelters/{KAMIMIZO}"
+    assert staff.get("/").headers["Location"] == f"/shelters/{KAMIMIZO}/tablet"
     for url in ("/", "/audit", "/devices", "/admin/users"):
         assert staff.get(url).status_code in (302, 403)
 

@@ -21,7 +21,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from test_cli import SCRIPT, free_port  # noqa: E402
 
-PAGES = ["/", "/shelters/", "/shelters/?kind=designated_shelter&sort=occupancy",
+PAGES = ["/", "/needs", "/situation", "/situation?ward=midori", "/needs/1",
+         "/shelters/E1415000004111/tablet", "/shelters/", "/shelters/?kind=designated_shelter&sort=occupancy",
          "/shelters/E1415000004111", "/about", "/?lang=en", "/shelters/NOPE", "/devices",
          "/audit", "/admin/users", "/account/password", "/api/v1/openapi.json"]
 
@@ -125,30 +126,62 @@ def test_touch_targets_are_at_least_48px(page_watch, live_server):
     assert heights and min(heights) >= 48
 
 
-def test_a_tablet_joins_by_link_and_updates_its_shelter_by_touch(page_watch, live_server):
+@pytest.mark.parametrize("size", [(768, 1024), (1280, 800)])
+def test_a_tablet_joins_by_link_and_records_a_need_in_three_taps(page_watch, live_server, size):
     open_page, outside, problems = page_watch
-    page = open_page(768, 1024, user=None)
+    page = open_page(*size, user=None)
     page.goto(live_server["tablet_link"] + "?lang=en")
     page.tap("button.primary")  # Join
-    page.wait_for_selector("form.update")
-    shelter_url = page.url
-    shelter_id = shelter_url.rstrip("/").rsplit("/", 1)[1]
-    page.select_option("select[name=status]", "open")
-    page.fill("input[name=evacuees]", "640")
-    page.fill("input[name=lang-vi]", "7")
-    page.check("input[name=staff_languages][value=vi]")
-    page.tap("button.primary")
+    page.wait_for_selector("form.need-form")
+    shelter_id = page.url.split("/shelters/")[1].split("/")[0]
+    token = live_server["tablet_link"].rsplit("/", 1)[1]
+    api = f"{live_server['url']}/api/v1/needs?shelter_id={shelter_id}&category=interpretation"
+    before = requests.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+
+    # touch targets: every tile and button at least 48 px high
+    heights = page.eval_on_selector_all(
+        ".need-form .tile, .need-form button, .jump a, form.headcount input, "
+        "form.headcount button",
+        "els => els.filter(e => e.getClientRects().length)"  # shown, not folded away
+        "          .map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 48
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+
+    page.tap("label.tile:has(input[value=interpretation])")      # 1: what
+    page.tap(".languages label.tile:has(input[value=ne])")        # 2: language
+    page.tap("button[name=people][value='3']")                    # 3: how many: saves
     page.wait_for_selector(".flash")
-    assert "Saved" in page.inner_text(".flash")
-    assert "Tiếng Việt" in page.inner_text("#history")
-    api = requests.get(f"{live_server['url']}/api/v1/shelters/{shelter_id}", timeout=5,
-                       headers={"Authorization": "Bearer "
-                                + live_server["tablet_link"].rsplit("/", 1)[1]}).json()
-    assert (api["status"], api["evacuees"], api["languages"]["vi"]) == ("open", 640, 7)
+    assert "Recorded: Interpreter · नेपाली · 3 people" in page.inner_text(".flash")
+    after = requests.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+    assert after["count"] == before["count"] + 1
+    assert any(n["language"] == "ne" and n["people"] == 3 for n in after["needs"])
+
+    page.fill("form.headcount input[name=evacuees]", "777")
+    page.tap("form.headcount button.primary")
+    page.wait_for_selector(".flash")
+    shelter = requests.get(f"{live_server['url']}/api/v1/shelters/{shelter_id}",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+    assert shelter["evacuees"] == 777
     # the tablet sees its own shelter only
-    assert page.goto(live_server["url"] + "/shelters/E1415000004111").status == 403 or \
-        shelter_id == "E1415000004111"
+    other = "E1415000004111" if shelter_id != "E1415000004111" else "E1415000006111"
+    assert page.goto(live_server["url"] + f"/shelters/{other}/tablet").status == 403
     assert outside == [] and [p for p in problems if "403" not in p] == []
+
+
+def test_the_tablet_page_is_light(page_watch, live_server):
+    """Everything the tablet page loads, without cache, stays under 100 KB."""
+    open_page, outside, _ = page_watch
+    page = open_page(768, 1024, user=None)
+    page.goto(live_server["tablet_link"])
+    page.tap("button.primary")
+    page.wait_for_selector("form.need-form")
+    sizes = []
+    page.on("response", lambda r: sizes.append(len(r.body())))
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert sizes and sum(sizes) < 100_000, sum(sizes)
+    assert outside == []
 
 
 def test_language_menu_switches_and_remembers(page_watch, live_server):

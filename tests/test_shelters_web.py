@@ -150,6 +150,7 @@ def test_api_lists_reads_and_updates_shelters(api, db):
 
 
 def test_api_bad_input_gets_a_message_per_field_and_nothing_written(api, db):
+    changes = db["shelter_change"].count
     response = api.patch(f"/api/v1/shelters/{KAMIMIZO}", json={
         "status": "exploded", "evacuees": -3, "colour": "red"},
         headers={"Accept-Language": "en"})
@@ -162,7 +163,7 @@ def test_api_bad_input_gets_a_message_per_field_and_nothing_written(api, db):
                      content_type="application/json").status_code == 400
     assert api.patch("/api/v1/shelters/NOPE", json={}).status_code == 404
     assert registry.get_shelter(db, KAMIMIZO)["status"] == "closed"
-    assert db["shelter_change"].count == 168
+    assert db["shelter_change"].count == changes
 
 
 def test_openapi_describes_every_api_route(app, coordinator):

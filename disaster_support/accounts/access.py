@@ -18,7 +18,7 @@ from ..audit.log import Actor
 from ..db import get_db, utcnow
 from . import devices, users
 
-RULES = ("public", "signed_in", "staff", "shelter", "coordinator", "admin")
+RULES = ("public", "signed_in", "staff", "shelter", "need", "coordinator", "admin")
 USER_SESSION_HOURS = 12
 
 
@@ -200,6 +200,12 @@ def enforce():
         abort(403)
     principal = g.principal
     shelter_id = (request.view_args or {}).get(shelter_arg) if shelter_arg else None
+    if rule == "need":
+        # a need belongs to its shelter: the same people may see it
+        from ..needs.records import shelter_of
+
+        shelter_id = shelter_of(get_db(), (request.view_args or {}).get("need_id"))
+        rule = "shelter"
     if allowed(principal, rule, shelter_id):
         if principal.must_change_password and rule != "public" and request.endpoint not in (
                 "accounts.password", "accounts.sign_out"):

@@ -288,5 +288,5 @@ def join(token):
     if request.method == "POST":
         sign_in_device(device)
         devices.touch(db, device)
-        return redirect(url_for("shelters.detail", shelter_id=shelter["id"]))
+        return redirect(url_for("needs.tablet", shelter_id=shelter["id"]))
     return render_template("accounts/join.html", device=device, shelter=shelter)

@@ -1,0 +1,1 @@
+"""Needs of foreign evacuees: recording, lifecycle, queue and situation."""

@@ -1,0 +1,343 @@
+"""Needs: recording them exactly once, their lifecycle, and the queue.
+
+A need holds counts, a language and a category, never names. Every submission
+carries a client-generated id: repeating it (a double tap, a retry after a
+timeout, a tablet's offline queue) returns the first need and creates nothing.
+Every status change is an event with its actor and time.
+"""
+
+import datetime
+import re
+
+from flask_babel import lazy_gettext as _l
+
+from ..audit.log import record
+from ..db import utcnow, write_transaction
+from ..personal_data import looks_personal
+from ..shelters.registry import ShelterNotFound, ValidationError, get_shelter
+from ..vocabulary import languages, need_categories
+
+URGENCIES = {
+    "critical": _l("Critical"),
+    "high": _l("High"),
+    "normal": _l("Normal"),
+    "low": _l("Low"),
+}
+STATUSES = {
+    "open": _l("Open"),
+    "matched": _l("Matched"),
+    "in_progress": _l("In progress"),
+    "resolved": _l("Resolved"),
+    "cancelled": _l("Cancelled"),
+}
+ACTIVE = ("open", "matched", "in_progress")
+FINAL = ("resolved", "cancelled")
+# Which status may follow which; going back to "open" from a final status is a
+# reopening and needs a reason.
+TRANSITIONS = {
+    "open": ("matched", "in_progress", "resolved", "cancelled"),
+    "matched": ("open", "in_progress", "resolved", "cancelled"),
+    "in_progress": ("resolved", "cancelled"),
+    "resolved": ("open",),
+    "cancelled": ("open",),
+}
+FIELD_LABELS = {
+    "category": _l("What is needed"),
+    "language": _l("Language"),
+    "people": _l("Number of people"),
+    "urgency": _l("Urgency"),
+    "note": _l("Note"),
+    "client_id": _l("Submission ID"),
+    "shelter_id": _l("Shelter"),
+    "status": _l("Status"),
+    "reason": _l("Reason"),
+}
+MAX_PEOPLE = 1000
+MAX_NOTE = 280
+MAX_REASON = 280
+CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class NeedNotFound(LookupError):
+    pass
+
+
+def parse_need(values, *, partial=False):
+    """Check a need's fields (form strings or JSON); raise ValidationError."""
+    clean, errors = {}, {}
+    for field in sorted(set(values) - set(FIELD_LABELS) - {"confirm_personal"}):
+        errors[field] = _l("Unknown field “%(field)s”.", field=field)
+
+    def present(field):
+        return field in values or not partial
+
+    if present("client_id"):
+        client_id = values.get("client_id")
+        if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+            errors["client_id"] = _l(
+                "%(field)s: 8 to 64 letters, digits, '-' or '_' (made by the tablet).",
+                field=FIELD_LABELS["client_id"])
+        else:
+            clean["client_id"] = client_id
+    if present("category"):
+        if values.get("category") in need_categories():
+            clean["category"] = values["category"]
+        else:
+            errors["category"] = _l("%(field)s: choose one of the pictograms.",
+                                    field=FIELD_LABELS["category"])
+    if present("language"):
+        if values.get("language") in languages():
+            clean["language"] = values["language"]
+        else:
+            errors["language"] = _l("%(field)s: choose one of the listed languages.",
+                                    field=FIELD_LABELS["language"])
+    if present("people"):
+        people = _whole_number(values.get("people"))
+        if people is None or not 1 <= people <= MAX_PEOPLE:
+            errors["people"] = _l("%(field)s: a whole number from 1 to %(max)s.",
+                                  field=FIELD_LABELS["people"], max=f"{MAX_PEOPLE:,}")
+        else:
+            clean["people"] = people
+    if "urgency" in values or not partial:
+        urgency = values.get("urgency") or "normal"
+        if urgency in URGENCIES:
+            clean["urgency"] = urgency
+        else:
+            errors["urgency"] = _l("%(field)s: choose critical, high, normal or low.",
+                                   field=FIELD_LABELS["urgency"])
+    if "note" in values:
+        note = values.get("note")
+        if note is not None and not isinstance(note, str):
+            errors["note"] = _l("%(field)s: text only.", field=FIELD_LABELS["note"])
+        else:
+            note = (note or "").strip()
+            if len(note) > MAX_NOTE:
+                errors["note"] = _l("%(field)s: at most %(max)s characters (now %(count)s).",
+                                    field=FIELD_LABELS["note"], max=MAX_NOTE, count=len(note))
+            elif note and looks_personal(note) and values.get("confirm_personal") not in (
+                    True, "1", "yes"):
+                errors["note"] = _l(
+                    "%(field)s: this looks like %(what)s. Needs never hold names or contact "
+                    "details of evacuees: remove it, or confirm that it is not personal.",
+                    field=FIELD_LABELS["note"],
+                    what=", ".join(str(label) for _, label in looks_personal(note)))
+            else:
+                clean["note"] = note or None
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _whole_number(raw):
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
+        return int(raw.strip())
+    return None
+
+
+def record_need(db, shelter_id, values, *, actor, at=None):
+    """Record a need at a shelter: (need, created). A repeated client id
+    returns the first need and changes nothing. ``at``: when (default now),
+    for drills and demo data."""
+    clean = parse_need(values)
+    with write_transaction(db):
+        existing = _by_client_id(db, clean["client_id"])
+        if existing is not None:
+            if existing["shelter_id"] != shelter_id:
+                raise ValidationError({"client_id": _l(
+                    "%(field)s: already used for another shelter.",
+                    field=FIELD_LABELS["client_id"])})
+            return existing, False
+        try:
+            shelter = get_shelter(db, shelter_id)
+        except ShelterNotFound:
+            raise ValidationError({"shelter_id": _l("%(field)s: no shelter with this ID.",
+                                                    field=FIELD_LABELS["shelter_id"])})
+        if shelter["status"] == "closed":
+            raise ValidationError({"shelter_id": _l(
+                "%(field)s: %(name)s is closed. Open the shelter before recording needs.",
+                field=FIELD_LABELS["shelter_id"], name=shelter["name"])})
+        now = at or utcnow()
+        cursor = db.execute(
+            "INSERT INTO need (client_id, shelter_id, category, language, people, urgency, "
+            "note, status, created_at, created_by, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+            [clean["client_id"], shelter_id, clean["category"], clean["language"],
+             clean["people"], clean["urgency"], clean.get("note"), now, actor.name, now])
+        need_id = cursor.lastrowid
+        _event(db, need_id, None, "open", actor, now)
+        record(db, actor, "create", "need", need_id, at=now, after={
+            k: clean.get(k) for k in ("shelter_id", "category", "language", "people",
+                                      "urgency", "note")} | {"shelter_id": shelter_id})
+        return get_need(db, need_id), True
+
+
+def _by_client_id(db, client_id):
+    row = db.execute("SELECT id FROM need WHERE client_id = ?", [client_id]).fetchone()
+    return get_need(db, row[0]) if row else None
+
+
+def _event(db, need_id, from_status, to_status, actor, at, reason=None):
+    db.execute(
+        "INSERT INTO need_event (need_id, at, actor, role, via, from_status, to_status, reason) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [need_id, at, actor.name, actor.role, actor.via, from_status, to_status, reason])
+
+
+_SELECT = """
+SELECT n.*, s.name AS shelter_name, s.ward AS ward
+FROM need n JOIN shelter s ON s.id = n.shelter_id
+"""
+
+
+def get_need(db, need_id):
+    rows = list(db.query(_SELECT + " WHERE n.id = ?", [need_id]))
+    if not rows:
+        raise NeedNotFound(need_id)
+    return rows[0]
+
+
+def shelter_of(db, need_id):
+    row = db.execute("SELECT shelter_id FROM need WHERE id = ?", [need_id]).fetchone()
+    return row[0] if row else None
+
+
+def need_events(db, need_id):
+    return list(db.query("SELECT * FROM need_event WHERE need_id = ? ORDER BY id", [need_id]))
+
+
+QUEUE_FILTERS = ("ward", "shelter_id", "language", "category", "status", "urgency",
+                 "older_than")
+
+
+def _where(filters, only):
+    where, params = [], []
+    status = filters.get("status") or "active"
+    if status == "active":
+        where.append("n.status IN ('open', 'matched', 'in_progress')")
+    elif status != "all":
+        where.append("n.status = ?")
+        params.append(status)
+    for key, column in (("ward", "s.ward"), ("shelter_id", "n.shelter_id"),
+                        ("language", "n.language"), ("category", "n.category"),
+                        ("urgency", "n.urgency")):
+        if filters.get(key):
+            where.append(f"{column} = ?")
+            params.append(filters[key])
+    if filters.get("older_than"):
+        cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
+            minutes=int(filters["older_than"]))
+        where.append("n.created_at <= ?")
+        params.append(cutoff.replace(microsecond=0).isoformat())
+    if only is not None:
+        ids = sorted(only)
+        where.append(f"n.shelter_id IN ({', '.join('?' * len(ids))})" if ids else "0")
+        params += ids
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+def list_needs(db, *, only=None, limit=100, offset=0, **filters):
+    """Needs in queue order: urgency first, then the oldest."""
+    where, params = _where(filters, only)
+    sql = _SELECT + where + " ORDER BY n.priority, n.created_at, n.id"
+    if limit:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    return list(db.query(sql, params))
+
+
+def count_needs(db, *, only=None, **filters):
+    where, params = _where(filters, only)
+    return db.execute("SELECT count(*), coalesce(sum(n.people), 0) FROM need n JOIN shelter s "
+                      "ON s.id = n.shelter_id" + where, params).fetchone()
+
+
+def allowed_next(status):
+    return TRANSITIONS[status]
+
+
+def transition(db, need_id, to_status, *, actor, reason=None, only=None, at=None):
+    """Move one need on; refuse an invalid step with a message that says why."""
+    with write_transaction(db):
+        return _transition(db, need_id, to_status, actor=actor, reason=reason, only=only, at=at)
+
+
+def _transition(db, need_id, to_status, *, actor, reason, only, at=None):
+    need = get_need(db, need_id)
+    if only is not None and need["shelter_id"] not in only:
+        raise NeedNotFound(need_id)
+    reason = (reason or "").strip() or None
+    if to_status not in STATUSES:
+        raise ValidationError({"status": _l(
+            "%(field)s: choose one of: open, matched, in_progress, resolved, cancelled.",
+            field=FIELD_LABELS["status"])})
+    if to_status not in TRANSITIONS[need["status"]]:
+        allowed = ", ".join(str(STATUSES[s]) for s in TRANSITIONS[need["status"]])
+        raise ValidationError({"status": _l(
+            "Need %(id)s is “%(current)s”: it cannot become “%(wanted)s”. Possible: "
+            "%(allowed)s.", id=need_id, current=STATUSES[need["status"]],
+            wanted=STATUSES[to_status], allowed=allowed)})
+    if need["status"] in FINAL and not reason:
+        raise ValidationError({"reason": _l(
+            "%(field)s: say why need %(id)s is reopened.", field=FIELD_LABELS["reason"],
+            id=need_id)})
+    if reason and len(reason) > MAX_REASON:
+        raise ValidationError({"reason": _l("%(field)s: at most %(max)s characters.",
+                                            field=FIELD_LABELS["reason"], max=MAX_REASON)})
+    now = at or utcnow()
+    db.execute("UPDATE need SET status = ?, updated_at = ? WHERE id = ?",
+               [to_status, now, need_id])
+    _event(db, need_id, need["status"], to_status, actor, now, reason)
+    record(db, actor, "status", "need", need_id, at=now, before={"status": need["status"]},
+           after={"status": to_status, **({"reason": reason} if reason else {})})
+    return get_need(db, need_id)
+
+
+def bulk_transition(db, need_ids, to_status, *, actor, reason=None, only=None):
+    """All or nothing: every need moves on, or none does and every problem is told."""
+    if not need_ids:
+        raise ValidationError({"ids": _l("Select at least one need.")})
+    problems = {}
+    with write_transaction(db):
+        for need_id in need_ids:
+            try:
+                with write_transaction(db):  # a savepoint per need
+                    _transition(db, need_id, to_status, actor=actor, reason=reason, only=only)
+            except ValidationError as exc:
+                problems[str(need_id)] = next(iter(exc.errors.values()))
+            except NeedNotFound:
+                problems[str(need_id)] = _l("Need %(id)s does not exist.", id=need_id)
+        if problems:
+            raise ValidationError(problems)
+    return len(need_ids)
+
+
+def update_need(db, need_id, values, *, actor, only=None):
+    """Correct people, urgency or note (a status change goes through ``transition``)."""
+    clean = parse_need(values, partial=True)
+    unknown = set(clean) - {"people", "urgency", "note"}
+    if unknown:
+        raise ValidationError({f: _l("%(field)s: cannot be changed here.",
+                                     field=FIELD_LABELS[f]) for f in unknown})
+    with write_transaction(db):
+        need = get_need(db, need_id)
+        if only is not None and need["shelter_id"] not in only:
+            raise NeedNotFound(need_id)
+        changed = {k: v for k, v in clean.items() if need[k] != v}
+        if not changed:
+            return need, {}
+        now = utcnow()
+        assignments = ", ".join(f"{k} = ?" for k in changed)
+        db.execute(f"UPDATE need SET {assignments}, updated_at = ? WHERE id = ?",
+                   [*changed.values(), now, need_id])
+        record(db, actor, "update", "need", need_id, at=now,
+               before={k: need[k] for k in changed}, after=changed)
+        return get_need(db, need_id), changed
+
+
+def age_minutes(created_at, now=None):
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return max(0, int((now - datetime.datetime.fromisoformat(created_at)).total_seconds() // 60))

@@ -1,0 +1,78 @@
+"""The situation picture read at the morning meeting.
+
+Unresolved needs (open, matched, in progress) by language × category, for the
+city or one ward, with the people affected and how many are older than the
+threshold; and the foreign evacuees per language per ward.
+"""
+
+import datetime
+
+from ..vocabulary import languages, need_categories
+
+STALE_MINUTES = 120
+
+
+def need_table(db, *, ward=None, stale_minutes=STALE_MINUTES, now=None):
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    cutoff = (now - datetime.timedelta(minutes=stale_minutes)).replace(microsecond=0).isoformat()
+    sql = """
+        SELECT n.language, n.category, count(*), sum(n.people), sum(n.created_at <= ?),
+               sum(n.urgency = 'critical')
+        FROM need n {join}
+        WHERE n.status IN ('open', 'matched', 'in_progress') {ward}
+        GROUP BY n.language, n.category
+    """.format(join="JOIN shelter s ON s.id = n.shelter_id" if ward else "",
+               ward="AND s.ward = ?" if ward else "")
+    params = [cutoff] + ([ward] if ward else [])
+    cells = {}
+    for language, category, needs, people, stale, critical in db.execute(sql, params):
+        cells[(language, category)] = {"needs": needs, "people": people, "stale": stale,
+                                       "critical": critical}
+    order_l = list(languages())
+    order_c = list(need_categories())
+    used_languages = sorted({l for l, _ in cells}, key=lambda t: _index(order_l, t))
+    used_categories = sorted({c for _, c in cells}, key=lambda t: _index(order_c, t))
+
+    def total(pairs):
+        cells_ = [cells[p] for p in pairs if p in cells]
+        return {k: sum(c[k] for c in cells_) for k in ("needs", "people", "stale", "critical")}
+
+    rows = {l: total([(l, c) for c in used_categories]) for l in used_languages}
+    columns = {c: total([(l, c) for l in used_languages]) for c in used_categories}
+    grand = total(list(cells))
+    peak = max((c["people"] for c in cells.values()), default=0)
+    for cell in cells.values():
+        # 1 to 4: how dark the cell is, relative to the largest cell
+        cell["shade"] = max(1, -(-4 * cell["people"] // peak)) if peak else 0
+    return {"languages": used_languages, "categories": used_categories, "cells": cells,
+            "rows": rows, "columns": columns, "total": grand, "stale_minutes": stale_minutes}
+
+
+def _index(order, key):
+    return order.index(key) if key in order else len(order)
+
+
+def foreign_by_ward(db):
+    """Foreign evacuees per language per ward: {language: {ward: people}}."""
+    table = {}
+    for language, ward, people in db.execute(
+            "SELECT l.language, s.ward, sum(l.people) FROM shelter_language l "
+            "JOIN shelter s ON s.id = l.shelter_id WHERE s.status != 'closed' "
+            "GROUP BY l.language, s.ward"):
+        table.setdefault(language, {})[ward] = people
+    order = list(languages())
+    return dict(sorted(table.items(), key=lambda kv: _index(order, kv[0])))
+
+
+def summary(db, *, ward=None):
+    """The situation as plain data, for the API."""
+    table = need_table(db, ward=ward)
+    return {
+        "ward": ward,
+        "stale_minutes": table["stale_minutes"],
+        "total": table["total"],
+        "cells": [{"language": l, "category": c, **{k: v for k, v in cell.items()
+                                                    if k != "shade"}}
+                  for (l, c), cell in sorted(table["cells"].items())],
+        "foreign_evacuees": foreign_by_ward(db),
+    }

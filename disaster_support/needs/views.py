@@ -1,0 +1,229 @@
+"""Pages for needs: the shelter tablet, the coordinator's queue, the situation."""
+
+import uuid
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from ..accounts.access import access, current
+from ..db import get_db
+from ..shelters import registry
+from ..shelters.registry import ValidationError
+from ..vocabulary import category_label, languages, need_categories
+from . import records, situation
+
+bp = Blueprint("needs", __name__)
+
+PAGE_SIZE = 100
+AGE_CHOICES = (30, 60, 120, 240, 720, 1440)
+
+
+def _shelter_or_404(shelter_id):
+    try:
+        return registry.get_shelter(get_db(), shelter_id)
+    except registry.ShelterNotFound:
+        abort(404)
+
+
+def tablet_languages(shelter):
+    """Languages for the tablet: those of the shelter's evacuees first."""
+    present = [t for t in shelter["languages"]]
+    others = [t for t in languages() if t not in present and t != "ja"]
+    return present + others
+
+
+def render_tablet(shelter, errors=None, form=None, status=200):
+    db = get_db()
+    active = records.list_needs(db, shelter_id=shelter["id"], limit=50)
+    closed = records.list_needs(db, shelter_id=shelter["id"], status="resolved", limit=10)
+    return render_template(
+        "needs/tablet.html", shelter=shelter, categories=need_categories(),
+        tablet_languages=tablet_languages(shelter), languages=languages(),
+        urgencies=records.URGENCIES, statuses=records.STATUSES, active=active, closed=closed,
+        shelter_statuses=registry.STATUSES,
+        client_id=uuid.uuid4().hex, errors=errors or {}, form=form or {},
+        transitions=records.TRANSITIONS, max_note=records.MAX_NOTE,
+        stale_minutes=situation.STALE_MINUTES), status
+
+
+@bp.get("/shelters/<shelter_id>/tablet")
+@access("shelter")
+def tablet(shelter_id):
+    return render_tablet(_shelter_or_404(shelter_id))
+
+
+@bp.post("/shelters/<shelter_id>/needs")
+@access("shelter")
+def record(shelter_id):
+    shelter = _shelter_or_404(shelter_id)
+    form = request.form
+    values = {k: form.get(k, "") for k in ("client_id", "category", "language", "people",
+                                            "urgency", "note")}
+    if form.get("people") == "more":
+        values["people"] = form.get("people_more", "")
+    if form.get("confirm_personal"):
+        values["confirm_personal"] = "1"
+    try:
+        need, created = records.record_need(get_db(), shelter_id, values,
+                                            actor=current().actor("form"))
+    except ValidationError as exc:
+        return render_tablet(shelter, errors=exc.errors, form=form, status=400)
+    label = category_label(need["category"], _ui_tag())
+    if created:
+        flash(ngettext("Recorded: %(what)s · %(language)s · %(num)s person",
+                       "Recorded: %(what)s · %(language)s · %(num)s people", need["people"],
+                       what=label, language=languages()[need["language"]]["autonym"]),
+              "success")
+    else:
+        flash(_("This need was already recorded (sent twice): nothing was added."), "info")
+    return redirect(url_for("needs.tablet", shelter_id=shelter_id) + "#needs")
+
+
+def _ui_tag():
+    from ..i18n import chosen_language
+
+    return chosen_language()
+
+
+@bp.post("/shelters/<shelter_id>/headcount")
+@access("shelter")
+def headcount(shelter_id):
+    shelter = _shelter_or_404(shelter_id)
+    form = request.form
+    values = {"evacuees": form.get("evacuees", ""),
+              "languages": {t: form.get(f"lang-{t}", "") for t in languages()
+                            if f"lang-{t}" in form}}
+    merged = dict(shelter["languages"])
+    merged.update({t: v for t, v in values["languages"].items()})
+    values["languages"] = merged
+    try:
+        changes = registry.update_shelter(get_db(), shelter_id, values,
+                                          actor=current().actor("form"))
+    except ValidationError as exc:
+        return render_tablet(shelter, errors=exc.errors, form=form, status=400)
+    flash(_("Head counts saved.") if changes else _("Nothing changed."),
+          "success" if changes else "info")
+    return redirect(url_for("needs.tablet", shelter_id=shelter_id) + "#headcount")
+
+
+@bp.get("/needs/<int:need_id>")
+@access("need")
+def detail(need_id):
+    db = get_db()
+    try:
+        need = records.get_need(db, need_id)
+    except records.NeedNotFound:
+        abort(404)
+    return render_template("needs/detail.html", need=need,
+                           events=records.need_events(db, need_id),
+                           statuses=records.STATUSES, urgencies=records.URGENCIES,
+                           categories=need_categories(), transitions=records.TRANSITIONS,
+                           city=current_app.extensions["city"], errors={})
+
+
+@bp.post("/needs/<int:need_id>/status")
+@access("need")
+def change_status(need_id):
+    db = get_db()
+    back = request.form.get("back", "")
+    try:
+        need = records.transition(db, need_id, request.form.get("status", ""),
+                                  reason=request.form.get("reason"),
+                                  actor=current().actor("form"), only=current().shelters)
+    except records.NeedNotFound:
+        abort(404)
+    except ValidationError as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(_back(back, need_id)), 303
+    flash(_("Need %(id)s is now “%(status)s”.", id=need_id,
+            status=records.STATUSES[need["status"]]), "success")
+    return redirect(_back(back, need_id)), 303
+
+
+def _back(back, need_id):
+    if back.startswith("/") and not back.startswith("//"):
+        return back
+    return url_for("needs.detail", need_id=need_id)
+
+
+# --- The coordinator's queue ---------------------------------------------------
+
+def parse_queue_filters(args, city):
+    filters, errors = {}, {}
+    choices = {
+        "ward": {w.id for w in city.wards},
+        "language": set(languages()),
+        "category": set(need_categories()),
+        "status": {"active", "all", *records.STATUSES},
+        "urgency": set(records.URGENCIES),
+        "older_than": {str(m) for m in AGE_CHOICES},
+    }
+    labels = {"ward": _l("Ward"), "language": _l("Language"), "category": _l("What is needed"),
+              "status": _l("Status"), "urgency": _l("Urgency"), "older_than": _l("Older than")}
+    for key, allowed in choices.items():
+        value = args.get(key, "").strip()
+        if not value:
+            continue
+        if value in allowed:
+            filters[key] = value
+        else:
+            errors[key] = _l("%(field)s: “%(value)s” is not one of the choices.",
+                             field=labels[key], value=value)
+    shelter_id = args.get("shelter_id", "").strip()
+    if shelter_id:
+        filters["shelter_id"] = shelter_id[:40]
+    return filters, errors
+
+
+@bp.get("/needs")
+@access("coordinator")
+def queue():
+    db = get_db()
+    city = current_app.extensions["city"]
+    filters, errors = parse_queue_filters(request.args, city)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    rows = records.list_needs(db, **filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    total, people = records.count_needs(db, **filters)
+    return render_template(
+        "needs/queue.html", needs=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
+        total=total, people=people, filters=filters, errors=errors, city=city,
+        categories=need_categories(), languages=languages(), statuses=records.STATUSES,
+        urgencies=records.URGENCIES, age_choices=AGE_CHOICES,
+        stale_minutes=situation.STALE_MINUTES), 400 if errors else 200
+
+
+@bp.post("/needs/bulk")
+@access("coordinator")
+def bulk():
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    back = request.form.get("back", "")
+    try:
+        count = records.bulk_transition(get_db(), ids, request.form.get("status", ""),
+                                        reason=request.form.get("reason"),
+                                        actor=current().actor("form"))
+    except ValidationError as exc:
+        flash(_("Nothing was changed:"), "error")
+        for key, message in exc.errors.items():
+            flash(f"{key}: {message}" if key.isdigit() else str(message), "error")
+    else:
+        flash(ngettext("%(num)s need changed.", "%(num)s needs changed.", count), "success")
+    target = back if back.startswith("/needs") else url_for("needs.queue")
+    return redirect(target), 303
+
+
+@bp.get("/situation")
+@access("coordinator")
+def situation_view():
+    db = get_db()
+    city = current_app.extensions["city"]
+    ward = request.args.get("ward", "")
+    if ward and not city.ward(ward):
+        abort(404)
+    return render_template(
+        "needs/situation.html", table=situation.need_table(db, ward=ward or None), ward=ward,
+        city=city, categories=need_categories(), by_ward=situation.foreign_by_ward(db))
