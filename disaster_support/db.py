@@ -167,9 +167,13 @@ MIGRATIONS = [
     );
     CREATE INDEX need_queue ON need (priority, created_at)
         WHERE status IN ('open', 'matched', 'in_progress');
-    CREATE INDEX need_status ON need (status, created_at);
+    -- covering indexes of the unresolved needs: the situation table and the
+    -- queue's counts read only these, never the table
+    CREATE INDEX need_active_by_language ON need (language, category, people, created_at,
+        urgency, shelter_id) WHERE status IN ('open', 'matched', 'in_progress');
+    CREATE INDEX need_active_by_shelter ON need (shelter_id, language, category, people,
+        created_at, urgency) WHERE status IN ('open', 'matched', 'in_progress');
     CREATE INDEX need_shelter ON need (shelter_id, status);
-    CREATE INDEX need_language ON need (language, status);
     CREATE TABLE need_event (
         id INTEGER PRIMARY KEY,
         need_id INTEGER NOT NULL REFERENCES need (id) ON DELETE CASCADE,

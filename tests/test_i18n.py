@@ -25,10 +25,11 @@ def test_the_template_holds_every_string_of_the_code(tmp_path):
     """The committed messages.pot is what pybabel extracts from the code now."""
     fresh = tmp_path / "messages.pot"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F",
-                    "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
+                    "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2",
+                    "--no-location",
                     "--sort-output", "-o", str(fresh), "."], cwd=ROOT, check=True,
                    capture_output=True)
-    ids = lambda path: {m.id if isinstance(m.id, str) else m.id[0]
+    ids = lambda path: {(m.context, m.id if isinstance(m.id, str) else m.id[0])
                         for m in read_po(path.open("rb")) if m.id}
     assert ids(fresh) == ids(TRANSLATIONS / "messages.pot")
 

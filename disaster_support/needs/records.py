@@ -10,6 +10,7 @@ import datetime
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
@@ -23,12 +24,13 @@ URGENCIES = {
     "normal": _l("Normal"),
     "low": _l("Low"),
 }
+# "need status" context: a shelter is "open" in another sense (開設中 / 未対応).
 STATUSES = {
-    "open": _l("Open"),
-    "matched": _l("Matched"),
-    "in_progress": _l("In progress"),
-    "resolved": _l("Resolved"),
-    "cancelled": _l("Cancelled"),
+    "open": lazy_pgettext("need status", "Open"),
+    "matched": lazy_pgettext("need status", "Matched"),
+    "in_progress": lazy_pgettext("need status", "In progress"),
+    "resolved": lazy_pgettext("need status", "Resolved"),
+    "cancelled": lazy_pgettext("need status", "Cancelled"),
 }
 ACTIVE = ("open", "matched", "in_progress")
 FINAL = ("resolved", "cancelled")
@@ -221,11 +223,14 @@ def _where(filters, only):
     elif status != "all":
         where.append("n.status = ?")
         params.append(status)
-    for key, column in (("ward", "s.ward"), ("shelter_id", "n.shelter_id"),
-                        ("language", "n.language"), ("category", "n.category"),
-                        ("urgency", "n.urgency")):
+    if filters.get("ward"):
+        # a subquery, not a join: the count and the situation then read the
+        # covering index of unresolved needs per shelter
+        where.append("n.shelter_id IN (SELECT id FROM shelter WHERE ward = ?)")
+        params.append(filters["ward"])
+    for key in ("shelter_id", "language", "category", "urgency"):
         if filters.get(key):
-            where.append(f"{column} = ?")
+            where.append(f"n.{key} = ?")
             params.append(filters[key])
     if filters.get("older_than"):
         cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
@@ -251,8 +256,8 @@ def list_needs(db, *, only=None, limit=100, offset=0, **filters):
 
 def count_needs(db, *, only=None, **filters):
     where, params = _where(filters, only)
-    return db.execute("SELECT count(*), coalesce(sum(n.people), 0) FROM need n JOIN shelter s "
-                      "ON s.id = n.shelter_id" + where, params).fetchone()
+    return db.execute("SELECT count(*), coalesce(sum(n.people), 0) FROM need n" + where,
+                      params).fetchone()
 
 
 def allowed_next(status):

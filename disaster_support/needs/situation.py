@@ -10,6 +10,7 @@ import datetime
 from ..vocabulary import languages, need_categories
 
 STALE_MINUTES = 120
+NO_WARD = "none"
 
 
 def need_table(db, *, ward=None, stale_minutes=STALE_MINUTES, now=None):
@@ -18,11 +19,11 @@ def need_table(db, *, ward=None, stale_minutes=STALE_MINUTES, now=None):
     sql = """
         SELECT n.language, n.category, count(*), sum(n.people), sum(n.created_at <= ?),
                sum(n.urgency = 'critical')
-        FROM need n {join}
+        FROM need n
         WHERE n.status IN ('open', 'matched', 'in_progress') {ward}
         GROUP BY n.language, n.category
-    """.format(join="JOIN shelter s ON s.id = n.shelter_id" if ward else "",
-               ward="AND s.ward = ?" if ward else "")
+    """.format(ward="AND n.shelter_id IN (SELECT id FROM shelter WHERE ward = ?)"
+               if ward else "")
     params = [cutoff] + ([ward] if ward else [])
     cells = {}
     for language, category, needs, people, stale, critical in db.execute(sql, params):
@@ -53,13 +54,14 @@ def _index(order, key):
 
 
 def foreign_by_ward(db):
-    """Foreign evacuees per language per ward: {language: {ward: people}}."""
+    """Foreign evacuees per language per ward: {language: {ward: people}}; places
+    in no ward (outside the city, or a city without wards) count under "none"."""
     table = {}
     for language, ward, people in db.execute(
             "SELECT l.language, s.ward, sum(l.people) FROM shelter_language l "
             "JOIN shelter s ON s.id = l.shelter_id WHERE s.status != 'closed' "
             "GROUP BY l.language, s.ward"):
-        table.setdefault(language, {})[ward] = people
+        table.setdefault(language, {})[ward or NO_WARD] = people
     order = list(languages())
     return dict(sorted(table.items(), key=lambda kv: _index(order, kv[0])))
 

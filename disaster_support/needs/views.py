@@ -226,4 +226,5 @@ def situation_view():
         abort(404)
     return render_template(
         "needs/situation.html", table=situation.need_table(db, ward=ward or None), ward=ward,
-        city=city, categories=need_categories(), by_ward=situation.foreign_by_ward(db))
+        city=city, categories=need_categories(), by_ward=situation.foreign_by_ward(db),
+        no_ward=situation.NO_WARD)
