@@ -194,3 +194,14 @@ def test_language_menu_switches_and_remembers(page_watch, live_server):
     page.goto(live_server["url"] + "/shelters/")
     assert page.get_attribute("html", "lang") == "en"
     assert "Shelters" in page.inner_text("h1")
+
+
+def test_the_situation_prints_on_one_a4_page(page_watch, live_server):
+    open_page, outside, _ = page_watch
+    page = open_page(1280, 800)
+    page.goto(live_server["url"] + "/situation?lang=en")
+    assert page.locator("table.matrix td a").count() > 10  # the demo's needs are there
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages == 1
+    assert outside == []
