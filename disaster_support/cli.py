@@ -281,6 +281,37 @@ def _urls(host, port):
     return [f"http://{name}:{port}/" for name in names]
 
 
+@main.command()
+@click.option("--export", "export_tag", metavar="TAG",
+              help="Write the strings TAG still lacks to FILE (JSON) for a translator.")
+@click.option("--import", "import_tag", metavar="TAG",
+              help="Read a translator's FILE (JSON, as exported) into TAG's catalog.")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def catalogs(export_tag, import_tag, file):
+    """For translators: extract UI strings, update every catalog, compile the complete ones."""
+    from .catalogs import compile_all, export_missing, import_translations, update
+
+    if export_tag or import_tag:
+        if not file:
+            raise click.UsageError("give the FILE to write or read")
+        if export_tag:
+            Path(file).write_text(json.dumps(export_missing(export_tag), ensure_ascii=False,
+                                             indent=1), encoding="utf-8")
+            return
+        rows = json.loads(Path(file).read_text(encoding="utf-8"))
+        placed = import_translations(import_tag, rows)
+        left = len(export_missing(import_tag))
+        compiled = import_tag in compile_all(only=import_tag)
+        click.echo(f"{placed} strings placed; {left} still missing"
+                   + ("; compiled" if compiled else ""))
+        return
+    missing = update()
+    compiled = compile_all()
+    for tag, count in missing.items():
+        state = "complete" if tag in compiled else f"{count} missing"
+        click.echo(f"{tag:10} {state}")
+
+
 @main.command("build-wards")
 @instance_option
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))

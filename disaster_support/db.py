@@ -187,6 +187,50 @@ MIGRATIONS = [
     );
     CREATE INDEX need_event_need ON need_event (need_id, at);
     """,
+    # 5: life-support notices, their translations and earlier versions.
+    """
+    CREATE TABLE notice (
+        id INTEGER PRIMARY KEY,
+        template_id TEXT,
+        category TEXT NOT NULL,
+        slots TEXT NOT NULL DEFAULT '{}',
+        source_language TEXT NOT NULL,
+        title TEXT,
+        body TEXT,
+        status TEXT NOT NULL DEFAULT 'draft'
+            CHECK (status IN ('draft', 'published', 'withdrawn')),
+        area_kind TEXT NOT NULL DEFAULT 'all' CHECK (area_kind IN ('all', 'wards', 'shelters')),
+        area TEXT NOT NULL DEFAULT '[]',
+        valid_from TEXT,
+        valid_until TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        published_at TEXT,
+        published_by TEXT
+    );
+    CREATE INDEX notice_status ON notice (status, valid_until);
+    CREATE TABLE notice_translation (
+        notice_id INTEGER NOT NULL REFERENCES notice (id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        title TEXT,
+        body TEXT,
+        note TEXT,
+        translated_by TEXT NOT NULL,
+        translated_at TEXT NOT NULL,
+        PRIMARY KEY (notice_id, language)
+    );
+    CREATE TABLE notice_version (
+        id INTEGER PRIMARY KEY,
+        notice_id INTEGER NOT NULL REFERENCES notice (id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        snapshot TEXT NOT NULL
+    );
+    CREATE INDEX notice_version_notice ON notice_version (notice_id, version);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

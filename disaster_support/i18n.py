@@ -6,8 +6,9 @@ the browser's Accept-Language > Japanese.
 
 import os
 
-from flask import g, has_request_context, request
-from flask_babel import Babel, get_locale
+from babel import support
+from flask import g, has_app_context, has_request_context, request
+from flask_babel import Babel, Domain, get_locale
 
 from .paths import TRANSLATIONS_DIR
 from .vocabulary import languages
@@ -17,17 +18,31 @@ DEFAULT_LANGUAGE = "ja"
 SOURCE_LANGUAGE = "en"  # msgids are English: the English UI needs no catalog
 
 
+def _compiled(tag):
+    return TRANSLATIONS_DIR / languages()[tag]["catalog"] / "LC_MESSAGES" / "messages.mo"
+
+
 def ui_languages():
-    """Tags of the languages whose catalog is complete and compiled."""
-    available = []
-    for tag, entry in languages().items():
-        if tag == SOURCE_LANGUAGE or (
-            TRANSLATIONS_DIR / entry["locale"] / "LC_MESSAGES" / "messages.mo"
-        ).exists():
-            if tag == "ja-x-easy":
-                continue  # Easy Japanese arrives with the notices work (furigana)
-            available.append(tag)
-    return available
+    """Tags of the languages whose catalog is complete (only those are compiled)."""
+    return [tag for tag in languages() if tag == SOURCE_LANGUAGE or _compiled(tag).exists()]
+
+
+class CatalogDomain(Domain):
+    """Translations chosen by the page's language tag, not by its Babel locale:
+    Easy Japanese formats dates as Japanese does but has its own catalog."""
+
+    def get_translations(self):
+        if not has_app_context():
+            return support.NullTranslations()
+        tag = chosen_language()
+        if tag not in self.cache:
+            path = _compiled(tag)
+            if tag != SOURCE_LANGUAGE and path.exists():
+                with open(path, "rb") as f:
+                    self.cache[tag] = support.Translations(f)
+            else:
+                self.cache[tag] = support.NullTranslations()
+        return self.cache[tag]
 
 
 def babel_locale(tag):
@@ -92,7 +107,8 @@ def init_app(app):
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo")
-    Babel(app, locale_selector=select_locale)
+    babel = Babel(app, locale_selector=select_locale)
+    babel.domain_instance = CatalogDomain()
     app.after_request(remember_language)
 
     @app.context_processor

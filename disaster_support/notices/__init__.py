@@ -1,0 +1,1 @@
+"""Life-support notices: templates, rendering in every language, publishing, boards."""

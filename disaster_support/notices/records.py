@@ -1,0 +1,407 @@
+"""Notices in the database: drafts, publishing to an area for a time, versions,
+translations of free text, and what each shelter's board shows now."""
+
+import datetime
+import json
+import re
+
+from flask_babel import lazy_gettext as _l
+
+from ..audit.log import record
+from ..db import utcnow, write_transaction
+from ..shelters.registry import ValidationError
+from ..vocabulary import languages, need_categories
+from .templates import SLOT_TYPES, items, templates
+
+AREA_KINDS = ("all", "wards", "shelters")
+MAX_TITLE = 120
+MAX_BODY = 2000
+MAX_NOTE = 400
+PHONE = re.compile(r"^[0-9+()\- ]{3,20}$")
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+SLOT_LABELS = {
+    "place": _l("Place"), "date": _l("Date"), "time": _l("Time"),
+    "time_range": _l("From – until"), "item": _l("Item"), "phone": _l("Phone"),
+    "note": _l("Note"),
+}
+STATES = {
+    "draft": _l("Draft"), "scheduled": _l("Scheduled"), "published": _l("Published"),
+    "expired": _l("Expired"), "withdrawn": _l("Withdrawn"),
+}
+
+
+class NoticeNotFound(LookupError):
+    pass
+
+
+def _now():
+    return utcnow()
+
+
+def state(notice, now=None):
+    """draft, scheduled, published (on the boards now), expired or withdrawn."""
+    now = now or _now()
+    if notice["status"] != "published":
+        return notice["status"]
+    if notice["valid_until"] and notice["valid_until"] <= now:
+        return "expired"
+    if notice["valid_from"] and notice["valid_from"] > now:
+        return "scheduled"
+    return "published"
+
+
+# --- Checking values -----------------------------------------------------------
+
+def check_slots(db, template, raw):
+    """Slot values for a template: {name: value}; raise ValidationError per slot."""
+    errors, clean = {}, {}
+    for name, required in template.slots.items():
+        value = (raw.get(name) or "").strip() if isinstance(raw.get(name, ""), str) else None
+        label = SLOT_LABELS[name]
+        if value is None:
+            errors[f"slot_{name}"] = _l("%(field)s: text only.", field=label)
+            continue
+        if not value:
+            if required:
+                errors[f"slot_{name}"] = _l("%(field)s: required for this notice.", field=label)
+            continue
+        problem = _check_slot(db, name, value)
+        if problem:
+            errors[f"slot_{name}"] = problem
+        else:
+            clean[name] = value
+    unknown = set(raw) - set(template.slots)
+    for name in sorted(unknown & set(SLOT_TYPES)):
+        if raw.get(name):
+            errors[f"slot_{name}"] = _l("%(field)s: this notice has no such value.",
+                                        field=SLOT_LABELS[name])
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _check_slot(db, name, value):
+    label = SLOT_LABELS[name]
+    if name == "date":
+        try:
+            datetime.date.fromisoformat(value)
+        except ValueError:
+            return _l("%(field)s: a date such as 2026-11-26.", field=label)
+    elif name == "time":
+        if not TIME.match(value):
+            return _l("%(field)s: a time such as 15:00.", field=label)
+    elif name == "time_range":
+        parts = value.split("-")
+        if len(parts) != 2 or not all(TIME.match(p) for p in parts) or parts[0] >= parts[1]:
+            return _l("%(field)s: two times, the first earlier, such as 15:00-17:00.",
+                      field=label)
+    elif name == "item":
+        if value not in items():
+            return _l("%(field)s: choose an item from the list.", field=label)
+    elif name == "phone":
+        if not PHONE.match(value):
+            return _l("%(field)s: digits, spaces, + ( ) and - only.", field=label)
+    elif name == "place":
+        if value.startswith("shelter:"):
+            if not db.execute("SELECT 1 FROM shelter WHERE id = ?",
+                              [value[len("shelter:"):]]).fetchone():
+                return _l("%(field)s: no shelter with this ID.", field=label)
+        elif len(value) > 100:
+            return _l("%(field)s: at most 100 characters.", field=label)
+    elif name == "note" and len(value) > MAX_NOTE:
+        return _l("%(field)s: at most %(max)s characters.", field=label, max=MAX_NOTE)
+    return None
+
+
+def _check_language(tag, field="source_language"):
+    if tag not in languages():
+        raise ValidationError({field: _l("Language: choose one of the listed languages.")})
+
+
+def _check_free_text(title, body):
+    errors = {}
+    if not title or len(title) > MAX_TITLE:
+        errors["title"] = _l("Title: 1 to %(max)s characters.", max=MAX_TITLE)
+    if not body or len(body) > MAX_BODY:
+        errors["body"] = _l("Text: 1 to %(max)s characters.", max=MAX_BODY)
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Reading ---------------------------------------------------------------------
+
+def _decode(row):
+    notice = dict(row)
+    notice["slots"] = json.loads(notice["slots"])
+    notice["area"] = json.loads(notice["area"])
+    return notice
+
+
+def get_notice(db, notice_id):
+    rows = list(db.query("SELECT * FROM notice WHERE id = ?", [notice_id]))
+    if not rows:
+        raise NoticeNotFound(notice_id)
+    notice = _decode(rows[0])
+    notice["translations"] = {
+        r["language"]: r for r in db.query(
+            "SELECT * FROM notice_translation WHERE notice_id = ?", [notice_id])}
+    notice["state"] = state(notice)
+    return notice
+
+
+def list_notices(db, *, states=None):
+    notices = []
+    for row in db.query("SELECT * FROM notice ORDER BY updated_at DESC, id DESC"):
+        notice = _decode(row)
+        notice["state"] = state(notice)
+        if not states or notice["state"] in states:
+            notices.append(notice)
+    return notices
+
+
+def versions(db, notice_id):
+    return [dict(r, snapshot=json.loads(r["snapshot"])) for r in db.query(
+        "SELECT * FROM notice_version WHERE notice_id = ? ORDER BY version DESC", [notice_id])]
+
+
+def shelter_names(db, ids=None):
+    """{shelter id: {"ja": name, "en": English name}} for place slots."""
+    sql = "SELECT id, name, name_en FROM shelter"
+    params = []
+    if ids is not None:
+        ids = list(ids)
+        if not ids:
+            return {}
+        sql += f" WHERE id IN ({', '.join('?' * len(ids))})"
+        params = ids
+    return {i: {"ja": n, "en": e} for i, n, e in db.execute(sql, params)}
+
+
+def names_for(db, notices):
+    ids = {n["slots"]["place"][len("shelter:"):] for n in notices
+           if n.get("slots", {}).get("place", "").startswith("shelter:")}
+    return shelter_names(db, ids)
+
+
+def board_notices(db, shelter_id, now=None):
+    """What the board of a shelter shows now: published, valid, for its area."""
+    now = now or _now()
+    ward = db.execute("SELECT ward FROM shelter WHERE id = ?", [shelter_id]).fetchone()
+    ward = ward[0] if ward else None
+    notices = []
+    for row in db.query(
+            "SELECT * FROM notice WHERE status = 'published' AND (valid_from IS NULL OR "
+            "valid_from <= ?) AND (valid_until IS NULL OR valid_until > ?) "
+            "ORDER BY published_at DESC, id DESC", [now, now]):
+        notice = _decode(row)
+        if notice["area_kind"] == "all" or (
+                notice["area_kind"] == "wards" and ward in notice["area"]) or (
+                notice["area_kind"] == "shelters" and shelter_id in notice["area"]):
+            notice["translations"] = {}
+            notices.append(notice)
+    if notices:
+        ids = [n["id"] for n in notices]
+        for r in db.query("SELECT * FROM notice_translation WHERE notice_id IN "
+                          f"({', '.join('?' * len(ids))})", ids):
+            next(n for n in notices if n["id"] == r["notice_id"])["translations"][
+                r["language"]] = r
+    return notices
+
+
+def missing_translations(db):
+    """(notice, language) pairs a person must still translate, for live notices."""
+    from .render import render
+
+    missing = []
+    for notice in list_notices(db, states=("draft", "scheduled", "published")):
+        notice = get_notice(db, notice["id"])
+        for tag in languages():
+            if render(notice, tag).status == "missing":
+                missing.append((notice, tag))
+    return missing
+
+
+# --- Writing ---------------------------------------------------------------------
+
+def _snapshot(notice):
+    keep = ("template_id", "category", "slots", "source_language", "title", "body", "status",
+            "area_kind", "area", "valid_from", "valid_until")
+    return {k: notice[k] for k in keep}
+
+
+def create_notice(db, *, actor, template_id=None, slots=None, source_language="ja",
+                  title=None, body=None, category=None):
+    """A draft from a template (with slot values) or free text in one language."""
+    _check_language(source_language)
+    if template_id:
+        template = templates().get(template_id)
+        if template is None:
+            raise ValidationError({"template_id": _l("Template: choose one from the list.")})
+        clean = check_slots(db, template, slots or {})
+        category, title, body = template.category, None, None
+    else:
+        title, body = (title or "").strip(), (body or "").strip()
+        _check_free_text(title, body)
+        if category not in need_categories():
+            raise ValidationError({"category": _l("Category: choose one from the list.")})
+        clean = {}
+    now = _now()
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT INTO notice (template_id, category, slots, source_language, title, body, "
+            "created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [template_id, category, json.dumps(clean, ensure_ascii=False), source_language,
+             title, body, now, actor.name, now])
+        notice_id = cursor.lastrowid
+        record(db, actor, "create", "notice", notice_id, at=now,
+               after={"template_id": template_id, "slots": clean, "title": title})
+    return notice_id
+
+
+def update_notice(db, notice_id, *, actor, slots=None, title=None, body=None):
+    """Change the values or the free text; a published notice gets a new version."""
+    with write_transaction(db):
+        notice = get_notice(db, notice_id)
+        if notice["status"] == "withdrawn":
+            raise ValidationError({"status": _l("A withdrawn notice cannot be changed.")})
+        changes = {}
+        if notice["template_id"]:
+            clean = check_slots(db, templates()[notice["template_id"]], slots or {})
+            if clean != notice["slots"]:
+                changes["slots"] = clean
+                if clean.get("note") != notice["slots"].get("note"):
+                    # the translated note no longer matches
+                    db.execute("UPDATE notice_translation SET note = NULL WHERE notice_id = ?",
+                               [notice_id])
+        else:
+            title, body = (title or "").strip(), (body or "").strip()
+            _check_free_text(title, body)
+            if (title, body) != (notice["title"], notice["body"]):
+                changes.update(title=title, body=body)
+                db.execute("DELETE FROM notice_translation WHERE notice_id = ?", [notice_id])
+        if not changes:
+            return False
+        _save_version(db, notice, actor)
+        now = _now()
+        columns = {k: json.dumps(v, ensure_ascii=False) if k == "slots" else v
+                   for k, v in changes.items()}
+        assignments = ", ".join(f"{k} = ?" for k in columns)
+        db.execute(f"UPDATE notice SET {assignments}, version = version + 1, updated_at = ? "
+                   "WHERE id = ?", [*columns.values(), now, notice_id])
+        record(db, actor, "update", "notice", notice_id, at=now,
+               before={k: notice[k] for k in changes}, after=changes)
+    return True
+
+
+def _save_version(db, notice, actor):
+    db.execute("INSERT INTO notice_version (notice_id, version, at, actor, snapshot) "
+               "VALUES (?, ?, ?, ?, ?)",
+               [notice["id"], notice["version"], _now(), actor.name,
+                json.dumps(_snapshot(notice), ensure_ascii=False)])
+
+
+def _check_area(db, area_kind, area):
+    if area_kind not in AREA_KINDS:
+        raise ValidationError({"area_kind": _l("Area: all, wards or shelters.")})
+    if area_kind == "all":
+        return []
+    area = sorted({a for a in area if a})
+    if not area:
+        raise ValidationError({"area": _l("Area: choose at least one.")})
+    if area_kind == "wards":
+        known = {r[0] for r in db.execute("SELECT DISTINCT ward FROM shelter "
+                                          "WHERE ward IS NOT NULL")}
+    else:
+        known = {r[0] for r in db.execute(
+            f"SELECT id FROM shelter WHERE id IN ({', '.join('?' * len(area))})", area)}
+    unknown = [a for a in area if a not in known]
+    if unknown:
+        raise ValidationError({"area": _l("Area: unknown: %(values)s.",
+                                          values=", ".join(unknown))})
+    return area
+
+
+def _check_validity(valid_from, valid_until):
+    def parse(value, field):
+        if not value:
+            return None
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError({field: _l("Valid from / until: a date and time such as "
+                                             "2026-11-26T18:00.")})
+        if moment.tzinfo is None:  # typed in Japan time
+            moment = moment.replace(tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
+        return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+    start, end = parse(valid_from, "valid_from"), parse(valid_until, "valid_until")
+    if end and end <= (start or _now()):
+        raise ValidationError({"valid_until": _l(
+            "Valid until: must be later than the start and than now.")})
+    return start, end
+
+
+def publish(db, notice_id, *, actor, area_kind="all", area=(), valid_from=None,
+            valid_until=None):
+    """Put the notice on the boards of its area for its validity window."""
+    area = _check_area(db, area_kind, list(area))
+    start, end = _check_validity(valid_from, valid_until)
+    with write_transaction(db):
+        notice = get_notice(db, notice_id)
+        if notice["status"] == "withdrawn":
+            raise ValidationError({"status": _l("A withdrawn notice cannot be published.")})
+        if notice["status"] == "published":
+            _save_version(db, notice, actor)
+        now = _now()
+        db.execute("UPDATE notice SET status = 'published', area_kind = ?, area = ?, "
+                   "valid_from = ?, valid_until = ?, published_at = ?, published_by = ?, "
+                   "updated_at = ?, version = version + ? WHERE id = ?",
+                   [area_kind, json.dumps(area), start or now, end, now, actor.name, now,
+                    1 if notice["status"] == "published" else 0, notice_id])
+        record(db, actor, "publish", "notice", notice_id, at=now,
+               before={"status": notice["status"]},
+               after={"area_kind": area_kind, "area": area, "valid_from": start or now,
+                      "valid_until": end})
+
+
+def withdraw(db, notice_id, *, actor):
+    with write_transaction(db):
+        notice = get_notice(db, notice_id)
+        if notice["status"] != "published":
+            raise ValidationError({"status": _l("Only a published notice can be withdrawn.")})
+        now = _now()
+        db.execute("UPDATE notice SET status = 'withdrawn', updated_at = ? WHERE id = ?",
+                   [now, notice_id])
+        record(db, actor, "withdraw", "notice", notice_id, at=now)
+
+
+def add_translation(db, notice_id, language, *, actor, title=None, body=None, note=None):
+    """A person's translation of a free-text notice, or of a template notice's note."""
+    _check_language(language, "language")
+    with write_transaction(db):
+        notice = get_notice(db, notice_id)
+        if language == notice["source_language"]:
+            raise ValidationError({"language": _l("This is the notice's own language.")})
+        if notice["template_id"]:
+            note = (note or "").strip()
+            if not notice["slots"].get("note"):
+                raise ValidationError({"note": _l("This notice has no note to translate.")})
+            if not note or len(note) > MAX_NOTE:
+                raise ValidationError({"note": _l("Note: 1 to %(max)s characters.",
+                                                  max=MAX_NOTE)})
+            title = body = None
+        else:
+            title, body = (title or "").strip(), (body or "").strip()
+            _check_free_text(title, body)
+            note = None
+        now = _now()
+        db.execute("INSERT INTO notice_translation (notice_id, language, title, body, note, "
+                   "translated_by, translated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT (notice_id, language) DO UPDATE SET title = excluded.title, "
+                   "body = excluded.body, note = excluded.note, "
+                   "translated_by = excluded.translated_by, "
+                   "translated_at = excluded.translated_at",
+                   [notice_id, language, title, body, note, actor.name, now])
+        record(db, actor, "translate", "notice", notice_id, at=now,
+               after={"language": language, "title": title, "body": body, "note": note})

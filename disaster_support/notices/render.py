@@ -1,0 +1,142 @@
+"""A notice in one language: its title and body with the slot values written
+the reader's way, and whether the text is complete in that language.
+
+Statuses of a text: "template" (a reviewed template with localised values),
+"original" (free text in the language it was written in), "translated" (a
+person translated it) and "missing" (not yet translated: shown as such, never
+replaced silently by another language).
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from babel.dates import format_date, format_time
+from markupsafe import Markup, escape
+
+from ..vocabulary import languages
+from . import furigana
+from .templates import items, templates
+
+EASY = "ja-x-easy"
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass
+class Text:
+    language: str
+    title: str
+    body: str
+    status: str  # template | original | translated | missing
+    original_language: str | None = None  # for "missing": what the reader sees instead
+    pending_note: str | None = None  # a note not yet translated into this language
+
+    @property
+    def complete(self):
+        return self.status != "missing"
+
+    def html(self, part):
+        """Title or body as HTML: furigana for Easy Japanese, line breaks kept."""
+        text = getattr(self, part)
+        if self.language == EASY and self.status != "missing":
+            rendered = furigana.to_ruby_html(text)
+        else:
+            rendered = str(escape(text))
+        return Markup(rendered.replace("\n", "<br>"))
+
+
+def locale_of(tag):
+    return languages()[tag]["locale"]
+
+
+def _easy_time(value):
+    hour, minute = value.hour, value.minute
+    half = "午前" if hour < 12 else "午後"
+    hour = hour % 12
+    if half == "午後" and hour == 0:
+        hour = 12
+    return f"{half}{hour}時" + (f"{minute}分" if minute else "")
+
+
+def format_slot(name, value, tag, shelter_names=None):
+    """The value of one slot as the reader of ``tag`` reads it."""
+    if value in (None, ""):
+        return ""
+    locale = locale_of(tag)
+    if name == "date":
+        day = datetime.date.fromisoformat(value)
+        if tag == EASY:
+            weekday = "月火水木金土日"[day.weekday()]
+            return f"{day.month}月{day.day}日（{weekday}曜日）"
+        return format_date(day, "full", locale=locale)
+    if name == "time":
+        moment = datetime.time.fromisoformat(value)
+        return _easy_time(moment) if tag == EASY else format_time(moment, "short", locale=locale)
+    if name == "time_range":
+        start, end = (datetime.time.fromisoformat(v) for v in value.split("-"))
+        if tag == EASY:
+            return f"{_easy_time(start)}から {_easy_time(end)}まで"
+        dash = "〜" if tag == "ja" else " – "
+        return (format_time(start, "short", locale=locale) + dash
+                + format_time(end, "short", locale=locale))
+    if name == "item":
+        names = items().get(value, {})
+        return names.get(tag) or names.get("en") or value
+    if name == "place":
+        if value.startswith("shelter:"):
+            names = (shelter_names or {}).get(value[len("shelter:"):], {})
+            if tag in ("ja", EASY):
+                return names.get("ja") or value
+            return names.get("en") or names.get("ja") or value
+        return value
+    return value  # phone
+
+
+def _fill(text, values):
+    out = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), text)
+    return re.sub(r"[ \t]+\n", "\n", out).strip()
+
+
+def render(notice, tag, shelter_names=None):
+    """The notice (a dict: see notices.records) as a Text in language ``tag``."""
+    translations = notice.get("translations", {})
+    if notice["template_id"]:
+        template = templates().get(notice["template_id"])
+        text = template.text(tag) if template else None
+        if text is None:
+            return _missing(notice, tag, shelter_names)
+        slots = notice["slots"]
+        values = {name: format_slot(name, slots.get(name), tag, shelter_names)
+                  for name in template.slots if name != "note"}
+        status, pending = "template", None
+        note = slots.get("note")
+        if note:
+            if tag == notice["source_language"]:
+                values["note"] = note
+            elif translations.get(tag, {}).get("note"):
+                values["note"] = translations[tag]["note"]
+                status = "translated"
+            else:
+                values["note"] = ""
+                status, pending = "missing", note
+        return Text(tag, _fill(text["title"], values), _fill(text["body"], values), status,
+                    notice["source_language"] if pending else None, pending)
+    if tag == notice["source_language"]:
+        return Text(tag, notice["title"], notice["body"], "original")
+    if translations.get(tag, {}).get("body"):
+        translation = translations[tag]
+        return Text(tag, translation["title"] or notice["title"], translation["body"],
+                    "translated")
+    return _missing(notice, tag, shelter_names)
+
+
+def _missing(notice, tag, shelter_names):
+    """Not in this language: the original, clearly labelled as such by the caller."""
+    source = notice["source_language"]
+    original = render(notice, source, shelter_names) if tag != source else None
+    return Text(tag, original.title if original else "", original.body if original else "",
+                "missing", source)
+
+
+def render_all(notice, shelter_names=None):
+    return {tag: render(notice, tag, shelter_names) for tag in languages()}
