@@ -55,6 +55,7 @@ def load_demo(app):
             values = {"status": "preparing", "capacity": rng.randrange(300, 1000, 50)}
         registry.update_shelter(db, shelter["id"], values, actor=DEMO)
     needs = _demo_needs(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
+    _demo_notices(db, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
     return {"shelters": registry.count_shelters(db)["shelters"],
             "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total, "needs": needs,
             "first_open": chosen[0]["id"], "first_open_name": chosen[0]["name"]}
@@ -124,6 +125,52 @@ def _demo_needs(db, rng, shelters):
         elif fate < 0.4:
             records.transition(db, need["id"], "resolved", actor=DEMO, at=later)
     return created
+
+
+def _demo_notices(db, shelters):
+    """The notices of a first evening: once, if there are none yet."""
+    from .notices import records as notices
+    from .notices.templates import templates
+
+    if db["notice"].count:
+        return
+    first = shelters[0]
+    chuo = next((s for s in shelters if s["ward"] == "chuo"), first)
+    today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).date()
+    tomorrow = (today + datetime.timedelta(days=1)).isoformat()
+    plans = [
+        ("aftershock", {}, "all", []),
+        ("water-supply", {"place": f"shelter:{chuo['id']}", "time_range": "15:00-17:30"},
+         "wards", [chuo["ward"]]),
+        ("food-distribution", {"place": f"shelter:{first['id']}", "time_range": "18:00-19:30",
+                               "item": "halal_food"}, "shelters", [first["id"]]),
+        ("consultation-desk", {"place": "相模原市役所 本館1階", "time_range": "09:00-17:00",
+                               "phone": "042-754-1111"}, "all", []),
+        ("disaster-certificate", {"place": "中央区役所", "date": tomorrow,
+                                  "time_range": "08:30-17:15"}, "all", []),
+        ("baths", {"place": f"shelter:{first['id']}", "date": tomorrow,
+                   "time_range": "10:00-20:00",
+                   "note": "男性 10:00-15:00、女性 15:00-20:00"}, "wards", [first["ward"]]),
+    ]
+    for template_id, slots, area_kind, area in plans:
+        template = templates().get(template_id)
+        if template is None:
+            continue
+        slots = {k: v for k, v in slots.items() if k in template.slots}
+        notice_id = notices.create_notice(db, template_id=template_id, slots=slots,
+                                          source_language="ja", actor=DEMO)
+        notices.publish(db, notice_id, area_kind=area_kind, area=area, actor=DEMO)
+        if slots.get("note"):
+            notices.add_translation(db, notice_id, "en", actor=DEMO,
+                                    note="Men 10:00-15:00, women 15:00-20:00.")
+    free = notices.create_notice(
+        db, category="information", source_language="ja", title="明日の説明会",
+        body="明日 午前10時から 体育館で 生活再建の 説明会を 行います。通訳が います。",
+        actor=DEMO)
+    notices.add_translation(db, free, "en", actor=DEMO, title="Information meeting tomorrow",
+                            body="Tomorrow from 10 a.m. there is a meeting in the gym about "
+                                 "rebuilding daily life. Interpreters will be there.")
+    notices.publish(db, free, actor=DEMO)
 
 
 def _spread(rng, people):

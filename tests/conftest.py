@@ -132,6 +132,11 @@ def people_template(tmp_path_factory):
         actor=actor)
     registry.update_shelter(db, KAMIMIZO, {"status": "closed"}, actor=actor)
     ids["need"] = need["id"]
+    from disaster_support.notices import records as notices
+
+    ids["notice"] = notices.create_notice(db, template_id="aftershock", slots={},
+                                          source_language="ja", actor=actor)
+    notices.publish(db, ids["notice"], actor=actor)
     ids["token"] = users.create_token(db, ids["volunteer"], actor=actor, label="test")
     ids["token_id"] = db.execute("SELECT max(id) FROM api_token").fetchone()[0]
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -205,3 +205,61 @@ def test_the_situation_prints_on_one_a4_page(page_watch, live_server):
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages == 1
     assert outside == []
+
+
+def decode_qr_codes(png_bytes):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png_bytes))
+    return sorted(result.text for result in zxingcpp.read_barcodes(image))
+
+
+def pdf_pages_as_png(pdf_bytes, scale=2):
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf_bytes)
+    pages = []
+    for page in document:
+        buffer = io.BytesIO()
+        page.render(scale=scale).to_pil().save(buffer, format="PNG")
+        pages.append(buffer.getvalue())
+    return pages
+
+
+def test_a_notice_poster_prints_and_its_qr_code_opens_the_board(page_watch, live_server):
+    open_page, outside, _ = page_watch
+    page = open_page(1280, 800)
+    page.goto(live_server["url"] + "/notices?lang=en")
+    page.click("table a >> nth=0")  # the newest demo notice
+    poster_link = page.locator("ul.poster-links a").first
+    href = poster_link.get_attribute("href")
+    shelter_id = href.split("/shelters/")[1].split("/")[0]
+    page.goto(live_server["url"] + href + "?langs=vi,ja-x-easy")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    pages = pdf_pages_as_png(pdf)
+    assert len(pages) >= 1
+    codes = decode_qr_codes(pages[0])
+    base = live_server["url"]
+    assert codes == sorted([f"{base}/board/{shelter_id}?lang=vi",
+                            f"{base}/board/{shelter_id}?lang=ja-x-easy"])
+    # the code leads to the board in that language
+    board = open_page(390, 844, user=None)
+    board.goto(codes[-1])
+    assert board.get_attribute("html", "lang") in ("vi", "ja-x-easy")
+    assert outside == []
+
+
+def test_the_wall_sheet_has_a_code_per_language(page_watch, live_server):
+    open_page, outside, _ = page_watch
+    page = open_page(1280, 800)
+    page.goto(live_server["url"] + "/shelters/E1415000004111/sheet")
+    pdf = page.pdf(prefer_css_page_size=True)
+    codes = decode_qr_codes(pdf_pages_as_png(pdf, scale=3)[0])
+    assert len(codes) == 17  # one large, and one for each of the 16 languages
+    assert f"{live_server['url']}/board/E1415000004111?lang=my" in codes
+    assert outside == []

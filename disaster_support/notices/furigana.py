@@ -28,6 +28,9 @@ OVERRIDES = {
     "子ども": "こども", "子供": "こども", "下さい": "ください", "来る": "くる",
     "来て": "きて", "行く": "いく", "行って": "いって", "入れる": "いれる", "入る": "はいる",
     "出る": "でる", "使う": "つかう", "午前": "ごぜん", "午後": "ごご",
+    "お金": "おかね", "入って": "はいって", "入りたい": "はいりたい", "入れて": "いれて",
+    "開けて": "あけて", "着がえ": "きがえ", "着替え": "きがえ", "分け方": "わけかた",
+    "日本": "にほん", "日本人": "にほんじん", "日本語": "にほんご", "何時": "なんじ",
     # No single kanji here: an override wins over the dictionary and would split
     # compounds (後 in 午後).
 }
@@ -173,8 +176,15 @@ def readings(text):
     return pieces
 
 
+# A single kanji the dictionary returns as a token of its own, read as a word
+# (compounds such as 日本人 come as one token and keep their reading).
+TOKEN_READINGS = {"人": "ひと", "後": "あと", "方": "かた", "先": "さき", "上": "うえ",
+                  "下": "した", "中": "なか", "前": "まえ", "外": "そと"}
+
+
 def _dictionary(text):
-    return [(token["orig"], token["hira"] if _HAS_KANJI.search(token["orig"]) else None)
+    return [(token["orig"], TOKEN_READINGS.get(token["orig"]) or token["hira"]
+             if _HAS_KANJI.search(token["orig"]) else None)
             for token in _kakasi().convert(text)]
 
 

@@ -92,9 +92,20 @@ def format_slot(name, value, tag, shelter_names=None):
     return value  # phone
 
 
+# A sentence ends at a line break or at 。 . ! ? ！ ？ ။ (Burmese) ។ (Khmer).
+_SENTENCE = re.compile(r"[^\n。.!?！？။។]*(?:[。.!?！？။។]+|\n|$)")
+
+
 def _fill(text, values):
-    out = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), text)
-    return re.sub(r"[ \t]+\n", "\n", out).strip()
+    """Slot values into the text; a sentence whose slot has no value is left out
+    whole (so an optional place or phone never leaves a sentence half empty)."""
+    kept = []
+    for sentence in _SENTENCE.findall(text):
+        names = _PLACEHOLDER.findall(sentence)
+        if any(not values.get(name) for name in names):
+            continue
+        kept.append(_PLACEHOLDER.sub(lambda m: values[m.group(1)], sentence))
+    return re.sub(r"[ \t]+\n", "\n", "".join(kept)).strip()
 
 
 def render(notice, tag, shelter_names=None):

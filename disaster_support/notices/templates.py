@@ -72,9 +72,9 @@ def _check(path, data):
         used = set(_PLACEHOLDER.findall(text["title"] + text["body"]))
         if used - set(slots):
             raise TemplateError(f"{where}: {tag}: undeclared slot(s) {sorted(used - set(slots))}")
-        missing = {s for s, need in slots.items() if need == "required"} - used
+        missing = set(slots) - used
         if missing:
-            raise TemplateError(f"{where}: {tag}: required slot(s) {sorted(missing)} not used")
+            raise TemplateError(f"{where}: {tag}: declared slot(s) {sorted(missing)} not used")
         review = text.get("review") or {}
         if review.get("status") not in ("draft", "reviewed"):
             raise TemplateError(f"{where}: {tag}: review status must be draft or reviewed")
