@@ -212,3 +212,15 @@ def test_every_template_renders_in_every_language_with_sample_values(app, people
             if tag == "ja-x-easy":
                 text.html("body")  # furigana for every template
     assert set(SLOT_TYPES) == set(samples)
+
+
+def test_place_names_get_the_registrys_reading_or_none_never_a_guess(app, people, db):
+    notice = {"template_id": "water-supply", "source_language": "ja", "translations": {},
+              "slots": {"place": f"shelter:{KAMIMIZO}", "time_range": "09:00-10:00"}}
+    names = records.shelter_names(db, [KAMIMIZO])
+    html = str(render(notice, "ja-x-easy", names).html("body"))
+    assert "上溝中学校" in html and "うわみぞ" not in html  # 上溝 is かみみぞ
+    names[KAMIMIZO]["kana"] = "カミミゾチュウガッコウ"
+    html = str(render(notice, "ja-x-easy", names).html("body"))
+    assert "<ruby>上溝中学校<rt>かみみぞちゅうがっこう</rt></ruby>" in html
+    assert render(notice, "ja-x-easy", names).body.startswith("上溝中学校で")

@@ -132,7 +132,7 @@ def _override_pattern():
     return re.compile("|".join(re.escape(w) for w in words))
 
 
-def _to_hiragana(text):
+def to_hiragana(text):
     return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
 
 
@@ -143,12 +143,12 @@ def ruby(word, reading):
     start = 0
     while (start < len(word) - 1 and start < len(reading) - 1
            and not _HAS_KANJI.match(word[start])
-           and _to_hiragana(word[start]) == reading[start]):
+           and to_hiragana(word[start]) == reading[start]):
         start += 1
     end = 0
     while (end < len(word) - start - 1 and end < len(reading) - start - 1
            and not _HAS_KANJI.match(word[-1 - end])
-           and _to_hiragana(word[-1 - end]) == reading[-1 - end]):
+           and to_hiragana(word[-1 - end]) == reading[-1 - end]):
         end += 1
     core = word[start:len(word) - end]
     core_reading = reading[start:len(reading) - end]
@@ -190,7 +190,7 @@ def _dictionary(text):
 
 def reading_of(text):
     """The whole text in hiragana (for tests and search)."""
-    return "".join(_to_hiragana(reading or surface) for surface, reading in readings(text))
+    return "".join(to_hiragana(reading or surface) for surface, reading in readings(text))
 
 
 def to_ruby_html(text):

@@ -166,8 +166,8 @@ def versions(db, notice_id):
 
 
 def shelter_names(db, ids=None):
-    """{shelter id: {"ja": name, "en": English name}} for place slots."""
-    sql = "SELECT id, name, name_en FROM shelter"
+    """{shelter id: {"ja": name, "en": English name, "kana": reading}} for place slots."""
+    sql = "SELECT id, name, name_en, name_kana FROM shelter"
     params = []
     if ids is not None:
         ids = list(ids)
@@ -175,7 +175,7 @@ def shelter_names(db, ids=None):
             return {}
         sql += f" WHERE id IN ({', '.join('?' * len(ids))})"
         params = ids
-    return {i: {"ja": n, "en": e} for i, n, e in db.execute(sql, params)}
+    return {i: {"ja": n, "en": e, "kana": k} for i, n, e, k in db.execute(sql, params)}
 
 
 def names_for(db, notices):

@@ -22,14 +22,32 @@ EASY = "ja-x-easy"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+# A proper noun inside a text: \x02name\x1freading\x03 (or \x02name\x03 when its
+# reading is unknown). Dictionaries guess place names wrong (上溝 is かみみぞ, not
+# うわみぞ), so such a name gets the registry's reading or none at all.
+_PROPER = re.compile("\x02([^\x1f\x03]*)(?:\x1f([^\x03]*))?\x03")
+
+
+def proper_noun(name, reading=None):
+    return f"\x02{name}\x1f{reading}\x03" if reading else f"\x02{name}\x03"
+
+
 @dataclass
 class Text:
     language: str
-    title: str
-    body: str
+    raw_title: str
+    raw_body: str
     status: str  # template | original | translated | missing
     original_language: str | None = None  # for "missing": what the reader sees instead
     pending_note: str | None = None  # a note not yet translated into this language
+
+    @property
+    def title(self):
+        return _PROPER.sub(r"\1", self.raw_title)
+
+    @property
+    def body(self):
+        return _PROPER.sub(r"\1", self.raw_body)
 
     @property
     def complete(self):
@@ -37,11 +55,19 @@ class Text:
 
     def html(self, part):
         """Title or body as HTML: furigana for Easy Japanese, line breaks kept."""
-        text = getattr(self, part)
+        text = getattr(self, "raw_" + part)
         if self.language == EASY and self.status != "missing":
-            rendered = furigana.to_ruby_html(text)
+            pieces, position = [], 0
+            for match in _PROPER.finditer(text):
+                pieces.append(furigana.to_ruby_html(text[position:match.start()]))
+                name, reading = match.group(1), match.group(2)
+                pieces.append(furigana.ruby(name, furigana.to_hiragana(reading))
+                              if reading else str(escape(name)))
+                position = match.end()
+            pieces.append(furigana.to_ruby_html(text[position:]))
+            rendered = "".join(pieces)
         else:
-            rendered = str(escape(text))
+            rendered = str(escape(_PROPER.sub(r"\1", text)))
         return Markup(rendered.replace("\n", "<br>"))
 
 
@@ -85,10 +111,12 @@ def format_slot(name, value, tag, shelter_names=None):
     if name == "place":
         if value.startswith("shelter:"):
             names = (shelter_names or {}).get(value[len("shelter:"):], {})
-            if tag in ("ja", EASY):
+            if tag == EASY:
+                return proper_noun(names.get("ja") or value, names.get("kana"))
+            if tag == "ja":
                 return names.get("ja") or value
             return names.get("en") or names.get("ja") or value
-        return value
+        return proper_noun(value) if tag == EASY else value
     return value  # phone
 
 
