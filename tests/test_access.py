@@ -85,6 +85,8 @@ ROUTES = {
     "notices.translate": ("POST", "/notices/{notice}/translations/en", {"note": "x"},
                           COORDINATORS),
     "notices.translations": ("GET", "/notices/translations", None, COORDINATORS),
+    "notices.print_choice": ("GET", f"/notices/{{notice}}/print?shelter={KAMIMIZO}", None,
+                             COORDINATORS),
     "notices.boards": ("GET", "/board", None, EVERYONE),
     "notices.board": ("GET", f"/board/{KAMIMIZO}", None, EVERYONE),
     "notices.poster": ("GET", f"/shelters/{KAMIMIZO}/notices/{{notice}}/poster", None,

@@ -94,7 +94,10 @@ def test_language_menu_names_each_language_in_its_own_script(client):
 
 
 PAGES = ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope", "/devices",
-         "/audit", "/admin/users", "/sign-in", "/account/password")
+         "/audit", "/admin/users", "/sign-in", "/account/password", "/account", "/needs",
+         "/needs/1", "/situation", "/shelters/E1415000004111/tablet", "/notices",
+         "/notices/new", "/notices/new?template=water-supply", "/notices/2",
+         "/notices/translations", "/board", "/board/E1415000004111")
 
 
 @pytest.mark.parametrize("tag", ui_languages())

@@ -221,6 +221,18 @@ def board_url(shelter_id, tag):
     return base.rstrip("/") + url_for("notices.board", shelter_id=shelter_id, lang=tag)
 
 
+@bp.get("/notices/<int:notice_id>/print")
+@access("coordinator")
+def print_choice(notice_id):
+    """The coordinator's choice of shelter and languages, on to the poster."""
+    shelter_id = request.args.get("shelter", "")
+    langs = [t for t in request.args.getlist("langs") if t in languages()]
+    if not shelter_id:
+        abort(404)
+    return redirect(url_for("notices.poster", shelter_id=shelter_id, notice_id=notice_id,
+                            langs=",".join(langs) or None))
+
+
 @bp.get("/shelters/<shelter_id>/notices/<int:notice_id>/poster")
 @access("shelter")
 def poster(shelter_id, notice_id):
