@@ -231,6 +231,69 @@ MIGRATIONS = [
     );
     CREATE INDEX notice_version_notice ON notice_version (notice_id, version);
     """,
+    # 6: volunteers, their assignments to needs and translations, notices given.
+    """
+    CREATE TABLE volunteer (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        phone TEXT,
+        email TEXT,
+        ward TEXT,
+        lat REAL,
+        lon REAL,
+        max_assignments INTEGER NOT NULL DEFAULT 2 CHECK (max_assignments BETWEEN 1 AND 20),
+        consent_at TEXT NOT NULL,
+        user_id INTEGER UNIQUE REFERENCES user (id) ON DELETE SET NULL,
+        checked_in_at TEXT,
+        checked_in_place TEXT,
+        note TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE volunteer_language (
+        volunteer_id INTEGER NOT NULL REFERENCES volunteer (id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        level TEXT NOT NULL CHECK (level IN ('native', 'fluent', 'conversational',
+                                             'simple_japanese', 'reading')),
+        PRIMARY KEY (volunteer_id, language)
+    );
+    CREATE INDEX volunteer_language_language ON volunteer_language (language, level);
+    CREATE TABLE volunteer_skill (
+        volunteer_id INTEGER NOT NULL REFERENCES volunteer (id) ON DELETE CASCADE,
+        skill TEXT NOT NULL,
+        PRIMARY KEY (volunteer_id, skill)
+    );
+    CREATE TABLE volunteer_availability (
+        id INTEGER PRIMARY KEY,
+        volunteer_id INTEGER NOT NULL REFERENCES volunteer (id) ON DELETE CASCADE,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL
+    );
+    CREATE TABLE assignment (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('need', 'translation')),
+        need_id INTEGER REFERENCES need (id) ON DELETE CASCADE,
+        notice_id INTEGER REFERENCES notice (id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        volunteer_id INTEGER NOT NULL REFERENCES volunteer (id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('proposed', 'confirmed', 'accepted',
+                                               'declined', 'done', 'cancelled')),
+        cost INTEGER,
+        reasons TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX assignment_volunteer ON assignment (volunteer_id, status);
+    CREATE INDEX assignment_need ON assignment (need_id, status);
+    CREATE TABLE need_answer (
+        need_id INTEGER NOT NULL REFERENCES need (id) ON DELETE CASCADE,
+        notice_id INTEGER NOT NULL REFERENCES notice (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        PRIMARY KEY (need_id, notice_id)
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,1 @@
+"""Volunteers: the registry, the matching engine and assignments."""
