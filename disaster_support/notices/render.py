@@ -120,8 +120,8 @@ def format_slot(name, value, tag, shelter_names=None):
     return value  # phone
 
 
-# A sentence ends at a line break or at 。 . ! ? ！ ？ ။ (Burmese) ។ (Khmer).
-_SENTENCE = re.compile(r"[^\n。.!?！？။។]*(?:[。.!?！？။។]+|\n|$)")
+# A sentence ends at a line break or at 。 . ! ? ！ ？ ။ (Burmese) ។ (Khmer) । (Nepali).
+X
 
 
 def _fill(text, values):

@@ -70,7 +70,8 @@ def propose(db, *, actor, now=None, exclude=None):
     """
     need_list, volunteers = engine_input(db, now)
     declined = exclude if exclude is not None else _declined(db)
-    result = _match_excluding(need_list, volunteers, declined)
+    result = matching.match(need_list, volunteers, excluded=frozenset(
+        (need_id, volunteer_id) for need_id, ids in declined.items() for volunteer_id in ids))
     with write_transaction(db):
         at = utcnow()
         for proposal in result.proposals:
@@ -93,25 +94,6 @@ def _declined(db):
             "kind = 'need'"):
         declined.setdefault(need_id, set()).add(volunteer_id)
     return declined
-
-
-def _match_excluding(need_list, volunteers, declined):
-    """A volunteer who declined a need is never proposed for it again."""
-    if not declined:
-        return matching.match(need_list, volunteers)
-    by_id = {v.id: v for v in volunteers}
-    original = matching.usable_level
-
-    def usable(volunteer, need):
-        if volunteer.id in declined.get(need.id, ()):
-            return None
-        return original(volunteer, need)
-
-    matching.usable_level = usable
-    try:
-        return matching.match(need_list, list(by_id.values()))
-    finally:
-        matching.usable_level = original
 
 
 def list_assignments(db, *, status=None, volunteer_id=None, kind=None):

@@ -134,8 +134,11 @@ def unserved_penalty(need):
     return (4 - URGENCY_RANK[need.urgency]) * UNSERVED_STEP + PER_PERSON * min(need.people, 50)
 
 
-def match(needs, volunteers, k=K_CANDIDATES):
-    """The optimal proposals for these needs and volunteers (see module doc)."""
+def match(needs, volunteers, k=K_CANDIDATES, excluded=frozenset()):
+    """The optimal proposals for these needs and volunteers (see module doc).
+
+    ``excluded``: (need id, volunteer id) pairs never to propose (a decline).
+    """
     volunteers = [v for v in volunteers if v.capacity > 0]
     by_language = defaultdict(list)
     for volunteer in volunteers:
@@ -149,6 +152,8 @@ def match(needs, volunteers, k=K_CANDIDATES):
         speakers = by_language.get(need.language, [])
         scored = []
         for volunteer in speakers:
+            if (need.id, volunteer.id) in excluded:
+                continue
             level = usable_level(volunteer, need)
             if level is None:
                 continue
