@@ -121,7 +121,7 @@ def format_slot(name, value, tag, shelter_names=None):
 
 
 # A sentence ends at a line break or at 。 . ! ? ！ ？ ။ (Burmese) ។ (Khmer) । (Nepali).
-X
+_SENTENCE = re.compile(r"[^\n。.!?！？။។।]*(?:[。.!?！？။។।]+|\n|$)")
 
 
 def _fill(text, values):
