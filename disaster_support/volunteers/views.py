@@ -1,0 +1,278 @@
+"""Volunteer pages: the registry, matching proposals, and each volunteer's own page."""
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from ..accounts.access import access, current
+from ..db import get_db
+from ..needs import answers
+from ..needs import records as needs
+from ..notices import records as notices
+from ..notices.render import render
+from ..shelters import registry as shelters
+from ..shelters.importer import ShelterFileError
+from ..shelters.registry import ValidationError
+from ..vocabulary import languages, need_categories, skills
+from . import assignments, registry
+from .matching import LEVELS
+
+bp = Blueprint("volunteers", __name__)
+
+
+def _wards():
+    return {w.id for w in current_app.extensions["city"].wards}
+
+
+def _form_values(form):
+    return {
+        "name": form.get("name"), "phone": form.get("phone"), "email": form.get("email"),
+        "ward": form.get("ward"), "lat": form.get("lat"), "lon": form.get("lon"),
+        "max_assignments": form.get("max_assignments"), "consent_date": form.get("consent_date"),
+        "languages": {tag: form.get(f"level-{tag}") for tag in languages()
+                      if form.get(f"level-{tag}")},
+        "skills": form.getlist("skills"),
+        "availability": [w for w in (form.get("availability") or "").split(";") if w.strip()],
+        "note": form.get("note"),
+    }
+
+
+def _context(**extra):
+    return dict(languages=languages(), levels=LEVELS, level_labels=registry.LEVEL_LABELS,
+                skills=skills(), skill_labels=registry.SKILL_LABELS,
+                city=current_app.extensions["city"], errors={}, form={}, **extra)
+
+
+@bp.get("/volunteers")
+@access("coordinator")
+def index(errors=None, form=None, status=200):
+    db = get_db()
+    language = request.args.get("language") or None
+    checked = {"yes": True, "no": False}.get(request.args.get("checked_in", ""))
+    context = _context(volunteers=registry.list_volunteers(db, language=language,
+                                                          checked_in=checked),
+                       language=language, checked_in=request.args.get("checked_in", ""))
+    context.update(errors=errors or {}, form=form or {})
+    return render_template("volunteers/index.html", **context), status
+
+
+@bp.post("/volunteers")
+@access("coordinator")
+def create():
+    try:
+        volunteer_id = registry.create_volunteer(get_db(), _form_values(request.form),
+                                                 actor=current().actor("form"), wards=_wards())
+    except ValidationError as exc:
+        return index(errors=exc.errors, form=request.form, status=400)
+    flash(_("Volunteer registered."), "success")
+    return redirect(url_for("volunteers.detail", volunteer_id=volunteer_id))
+
+
+@bp.post("/volunteers/import")
+@access("coordinator")
+def import_csv():
+    upload = request.files.get("file")
+    if not upload or not upload.filename:
+        return index(errors={"file": _("CSV file: choose a file to import.")}, status=400)
+    try:
+        count = registry.import_csv(get_db(), upload.read(), actor=current().actor("form"),
+                                    wards=_wards(), name=upload.filename)
+    except ShelterFileError as exc:
+        return index(errors={"file": str(exc)}, status=400)
+    flash(ngettext("%(num)s volunteer imported.", "%(num)s volunteers imported.", count),
+          "success")
+    return redirect(url_for("volunteers.index"))
+
+
+def _volunteer_or_404(volunteer_id):
+    try:
+        return registry.get_volunteer(get_db(), volunteer_id)
+    except registry.VolunteerNotFound:
+        abort(404)
+
+
+@bp.get("/volunteers/<int:volunteer_id>")
+@access("coordinator")
+def detail(volunteer_id, errors=None, status=200):
+    db = get_db()
+    volunteer = _volunteer_or_404(volunteer_id)
+    return render_template(
+        "volunteers/detail.html", volunteer=volunteer,
+        assignments=assignments.list_assignments(db, volunteer_id=volunteer_id),
+        shelters=shelters.list_shelters(db, status="open", sort="name"),
+        **_context(errors=errors or {})), status
+
+
+@bp.post("/volunteers/<int:volunteer_id>")
+@access("coordinator")
+def update(volunteer_id):
+    _volunteer_or_404(volunteer_id)
+    try:
+        registry.update_volunteer(get_db(), volunteer_id, _form_values(request.form),
+                                  actor=current().actor("form"), wards=_wards())
+    except ValidationError as exc:
+        return detail(volunteer_id, errors=exc.errors, status=400)
+    flash(_("Saved."), "success")
+    return redirect(url_for("volunteers.detail", volunteer_id=volunteer_id))
+
+
+@bp.post("/volunteers/<int:volunteer_id>/presence")
+@access("coordinator")
+def presence(volunteer_id):
+    _volunteer_or_404(volunteer_id)
+    db = get_db()
+    place = request.form.get("place", "")
+    try:
+        if place == "out":
+            registry.check_out(db, volunteer_id, actor=current().actor("form"))
+        else:
+            registry.check_in(db, volunteer_id, place, actor=current().actor("form"))
+    except ValidationError as exc:
+        return detail(volunteer_id, errors=exc.errors, status=400)
+    flash(_("Saved."), "success")
+    return redirect(url_for("volunteers.detail", volunteer_id=volunteer_id))
+
+
+# --- Matching --------------------------------------------------------------------
+
+@bp.get("/matching")
+@access("coordinator")
+def matching():
+    db = get_db()
+    proposals = assignments.list_assignments(db, status="proposed")
+    active = assignments.list_assignments(db, status=("confirmed", "accepted"))
+    need_list, volunteers = assignments.engine_input(db)
+    from . import matching as engine
+
+    preview = engine.group_unserved(need_list, _unserved_preview(need_list, volunteers))
+    return render_template("volunteers/matching.html", proposals=proposals, active=active,
+                           unservable=preview, categories=need_categories(),
+                           languages=languages(), urgencies=needs.URGENCIES,
+                           open_needs=len(need_list), available=len(volunteers))
+
+
+def _unserved_preview(need_list, volunteers):
+    """Needs nobody could serve now, before any proposal is made."""
+    from . import matching as engine
+
+    result = engine.match(need_list, volunteers)
+    return result.unserved
+
+
+@bp.post("/matching/propose")
+@access("coordinator")
+def propose():
+    result = assignments.propose(get_db(), actor=current().actor("form"))
+    flash(ngettext("%(num)s proposal made.", "%(num)s proposals made.", len(result.proposals)),
+          "success")
+    return redirect(url_for("volunteers.matching"))
+
+
+@bp.post("/matching/translations")
+@access("coordinator")
+def propose_translations():
+    count = assignments.propose_translations(get_db(), actor=current().actor("form"))
+    flash(ngettext("%(num)s translation task proposed.", "%(num)s translation tasks proposed.",
+                   count), "success")
+    return redirect(url_for("volunteers.matching"))
+
+
+@bp.post("/matching/confirm-all")
+@access("coordinator")
+def confirm_all():
+    db = get_db()
+    ids = [a["id"] for a in assignments.list_assignments(db, status="proposed")]
+    for assignment_id in ids:
+        assignments.confirm(db, assignment_id, actor=current().actor("form"))
+    flash(ngettext("%(num)s proposal confirmed.", "%(num)s proposals confirmed.", len(ids)),
+          "success")
+    return redirect(url_for("volunteers.matching"))
+
+
+@bp.post("/assignments/<int:assignment_id>/<any(confirm, decline):action>")
+@access("coordinator")
+def decide(assignment_id, action):
+    db = get_db()
+    try:
+        if action == "confirm":
+            assignments.confirm(db, assignment_id, actor=current().actor("form"))
+        else:
+            assignments.decline_proposal(db, assignment_id, actor=current().actor("form"))
+    except assignments.AssignmentNotFound:
+        abort(404)
+    except ValidationError as exc:
+        flash(str(next(iter(exc.errors.values()))), "error")
+    return redirect(url_for("volunteers.matching"))
+
+
+# --- The volunteer's own page ------------------------------------------------------
+
+def _me():
+    principal = current()
+    volunteer = assignments.volunteer_of_user(get_db(), principal.user_id) \
+        if principal.kind == "user" else None
+    if volunteer is None:
+        abort(403)
+    return volunteer
+
+
+@bp.get("/me")
+@access("signed_in")
+def me():
+    db = get_db()
+    volunteer = _me()
+    mine = assignments.list_assignments(db, volunteer_id=volunteer["id"],
+                                        status=("confirmed", "accepted"))
+    tasks = []
+    for task in mine:
+        if task["kind"] == "translation":
+            notice = notices.get_notice(db, task["notice_id"])
+            source = render(notice, notice["source_language"], notices.names_for(db, [notice]))
+            tasks.append((task, notice, source))
+    done = assignments.list_assignments(db, volunteer_id=volunteer["id"], status="done")
+    return render_template("volunteers/me.html", volunteer=volunteer,
+                           assignments=[a for a in mine if a["kind"] == "need"], tasks=tasks,
+                           done=done, categories=need_categories(), languages=languages(),
+                           urgencies=needs.URGENCIES)
+
+
+@bp.post("/me/assignments/<int:assignment_id>")
+@access("signed_in")
+def respond(assignment_id):
+    volunteer = _me()
+    answer = request.form.get("answer", "")
+    translation = None
+    if answer == "done" and request.form.get("kind") == "translation":
+        translation = {k: request.form.get(k) for k in ("title", "body", "note")
+                       if request.form.get(k) is not None}
+    try:
+        assignments.respond(get_db(), assignment_id, answer, actor=current().actor("form"),
+                            volunteer_id=volunteer["id"], translation=translation)
+    except assignments.AssignmentNotFound:
+        abort(404)
+    except ValidationError as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for("volunteers.me")), 303
+    flash(_("Thank you: saved."), "success")
+    return redirect(url_for("volunteers.me")), 303
+
+
+# --- Needs answered by notices ---------------------------------------------------
+
+@bp.post("/needs/<int:need_id>/answer")
+@access("need")
+def answer(need_id):
+    db = get_db()
+    notice_id = request.form.get("notice_id", "")
+    try:
+        answers.answer_with_notice(db, need_id, int(notice_id) if notice_id.isdigit() else -1,
+                                   actor=current().actor("form"))
+    except needs.NeedNotFound:
+        abort(404)
+    except ValidationError as exc:
+        flash(str(next(iter(exc.errors.values()))), "error")
+        return redirect(url_for("needs.detail", need_id=need_id)), 303
+    flash(_("Answered with the notice: the need is resolved."), "success")
+    return redirect(url_for("needs.detail", need_id=need_id)), 303
