@@ -66,10 +66,11 @@ def create_app(config=None, instance_path=None):
     from .needs.views import bp as needs_bp
     from .notices.views import bp as notices_bp
     from .shelters.views import bp as shelters_bp
+    from .volunteers.views import bp as volunteers_bp
 
     access.init_app(app)
-    for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, audit_bp,
-                      api_bp):
+    for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
+                      audit_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 

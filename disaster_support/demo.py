@@ -56,6 +56,7 @@ def load_demo(app):
         registry.update_shelter(db, shelter["id"], values, actor=DEMO)
     needs = _demo_needs(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
     _demo_notices(db, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
+    _demo_volunteers(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS], city)
     return {"shelters": registry.count_shelters(db)["shelters"],
             "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total, "needs": needs,
             "first_open": chosen[0]["id"], "first_open_name": chosen[0]["name"]}
@@ -78,6 +79,20 @@ def demo_accounts(db, shelter_id):
             users.create_user(db, username, role, password, actor=DEMO,
                               shelters=[shelter_id] if role == "shelter_staff" else ())
         accounts.append((username, role, password))
+    # a volunteer who has a confirmed assignment signs in as "volunteer"
+    row = db.execute("SELECT volunteer_id FROM assignment WHERE status = 'confirmed' "
+                     "ORDER BY id LIMIT 1").fetchone()
+    if row:
+        password = users.new_password()
+        try:
+            user = users.get_user(db, username="volunteer")
+            users.set_password(db, user["id"], password, actor=DEMO)
+            user_id = user["id"]
+        except users.UserNotFound:
+            user_id = users.create_user(db, "volunteer", "volunteer", password, actor=DEMO)
+        db.execute("UPDATE volunteer SET user_id = NULL WHERE user_id = ?", [user_id])
+        db.execute("UPDATE volunteer SET user_id = ? WHERE id = ?", [user_id, row[0]])
+        accounts.append(("volunteer", "volunteer", password))
     _, token = devices.issue_device(db, shelter_id, "demo tablet", days=1, actor=DEMO)
     return accounts, token
 
@@ -171,6 +186,60 @@ def _demo_notices(db, shelters):
                             body="Tomorrow from 10 a.m. there is a meeting in the gym about "
                                  "rebuilding daily life. Interpreters will be there.")
     notices.publish(db, free, actor=DEMO)
+
+
+VOLUNTEER_NAMES = {
+    "zh-Hans": ["Wang Fang", "Li Na", "Zhang Wei", "Liu Yang", "Chen Jing", "Yang Lei"],
+    "vi": ["Nguyen Thi Lan", "Tran Van Minh", "Le Thi Hoa", "Pham Quoc Bao"],
+    "tl": ["Maria Santos", "Jose Reyes", "Ana Cruz"],
+    "id": ["Siti Rahma", "Budi Santoso"],
+    "ko": ["Kim Min-ji", "Park Ji-hoon"],
+    "ne": ["Ramesh Gurung", "Sita Thapa"],
+    "pt": ["Ana Oliveira", "Lucas Souza"],
+    "es": ["Carlos Quispe", "Rosa Mamani"],
+    "km": ["Sokha Chan"], "th": ["Somchai Srisuk"], "my": ["Aung Ko Ko"],
+    "mn": ["Bat-Erdene Ganbold"], "en": ["Emily Carter", "David Brown"],
+    "ja": ["佐藤 花子", "鈴木 一郎", "高橋 由美", "田中 健"],
+}
+
+
+def _demo_volunteers(db, rng, shelters, city):
+    """Interpreters and helpers of the city's volunteer list, once."""
+    from .volunteers import assignments
+    from .volunteers import registry as volunteers
+
+    if db["volunteer"].count:
+        return
+    wards = {w.id for w in city.wards}
+    center = city.center
+    for tag, names in VOLUNTEER_NAMES.items():
+        for index, name in enumerate(names):
+            spoken = {tag: "native"} if tag != "ja" else {"ja": "native", "en": "conversational"}
+            if tag != "ja":
+                spoken["ja"] = rng.choice(["fluent", "conversational", "simple_japanese"])
+                if rng.random() < 0.4:
+                    spoken["en"] = rng.choice(["fluent", "conversational"])
+            skill_set = ["interpretation"]
+            if rng.random() < 0.35:
+                skill_set.append("translation")
+            if rng.random() < 0.2:
+                skill_set.append("medical_interpretation")
+            if tag == "ja":
+                skill_set = ["easy_japanese", rng.choice(["counselling", "childcare", "driving",
+                                                          "legal_residence"])]
+            volunteer_id = volunteers.create_volunteer(db, {
+                "name": name, "ward": rng.choice(sorted(wards)),
+                "lat": round(center[0] + rng.uniform(-0.06, 0.06), 4),
+                "lon": round(center[1] + rng.uniform(-0.12, 0.08), 4),
+                "max_assignments": str(rng.choice([1, 2, 2, 3])), "consent_date": "2026-04-01",
+                "languages": spoken, "skills": skill_set,
+            }, actor=DEMO, wards=wards)
+            if rng.random() < 0.7:
+                place = "center" if rng.random() < 0.5 else rng.choice(shelters)["id"]
+                volunteers.check_in(db, volunteer_id, place, actor=DEMO)
+    assignments.propose(db, actor=DEMO)
+    for proposal in assignments.list_assignments(db, status="proposed")[:8]:
+        assignments.confirm(db, proposal["id"], actor=DEMO)
 
 
 def _spread(rng, people):

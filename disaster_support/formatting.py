@@ -6,6 +6,7 @@ import json
 from babel.units import format_unit
 from flask_babel import format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .needs.records import age_minutes
 from .shelters import registry
@@ -73,6 +74,56 @@ def change_value(value, field):
     return value
 
 
+def language_name(tag):
+    """A language named in the reader's language ("Nepali", "ネパール語")."""
+    from babel import Locale
+
+    from .vocabulary import languages
+
+    if tag == "ja-x-easy":
+        return _("Easy Japanese")
+    try:
+        return Locale.parse(languages()[tag]["locale"]).get_display_name(get_locale() or "en")
+    except (KeyError, ValueError):
+        return tag
+
+
+def reasons_text(reasons):
+    """Why a volunteer was proposed, in the coordinator's language."""
+    from .volunteers.registry import LEVEL_LABELS, SKILL_LABELS
+
+    parts = [_("speaks %(language)s (%(level)s)", language=language_name(reasons["language"]),
+               level=LEVEL_LABELS.get(reasons["level"], reasons["level"]))]
+    if reasons.get("km") is not None:
+        parts.append(_("%(km)s km", km=format_decimal(reasons["km"], "#,##0.0")))
+    parts += [str(SKILL_LABELS.get(s, s)) for s in reasons.get("skills", [])]
+    parts += [_("without %(skill)s", skill=SKILL_LABELS.get(s, s))
+              for s in reasons.get("missing_skills", [])]
+    parts.append(ngettext("%(num)s active assignment", "%(num)s active assignments",
+                          reasons.get("active", 0)))
+    return " · ".join(str(p) for p in parts)
+
+
+def unservable_text(group):
+    language = language_name(group["language"])
+    needs = ngettext("%(num)s need", "%(num)s needs", group["needs"])
+    people = ngettext("%(num)s person", "%(num)s people", group["people"])
+    if group["reason"] == "no_speaker":
+        head = _("No %(language)s speaker available", language=language)
+    elif group["reason"] == "no_level":
+        head = _("No %(language)s speaker at the level needed", language=language)
+    else:
+        head = _("All %(language)s speakers are busy", language=language)
+    return f"{head}: {needs}, {people}"
+
+
+def localiso(value):
+    """A stored UTC time as a Japan-time value for an input (2026-11-26T09:00)."""
+    moment = datetime.datetime.fromisoformat(value).astimezone(
+        datetime.timezone(datetime.timedelta(hours=9)))
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
 def init_app(app):
     app.jinja_env.globals["now_local"] = now_local
     app.jinja_env.filters.update(
@@ -85,5 +136,9 @@ def init_app(app):
         age=age,
         age_minutes=age_minutes,
         minutes=minutes,
+        reasons_text=reasons_text,
+        unservable_text=unservable_text,
+        localiso=localiso,
+        language_name=language_name,
         category_label=label_of_category,
     )

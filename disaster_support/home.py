@@ -14,6 +14,10 @@ bp = Blueprint("home", __name__)
 def index():
     principal = current()
     if principal.role == "volunteer":
+        from .volunteers.assignments import volunteer_of_user
+
+        if volunteer_of_user(get_db(), principal.user_id):
+            return redirect(url_for("volunteers.me"))
         return redirect(url_for("accounts.account"))
     if not principal.is_coordinator:
         # Shelter staff and tablets start at their own shelter.

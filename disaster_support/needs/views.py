@@ -13,7 +13,7 @@ from ..db import get_db
 from ..shelters import registry
 from ..shelters.registry import ValidationError
 from ..vocabulary import category_label, languages, need_categories
-from . import records, situation
+from . import answers, records, situation
 
 bp = Blueprint("needs", __name__)
 
@@ -117,8 +117,13 @@ def detail(need_id):
         need = records.get_need(db, need_id)
     except records.NeedNotFound:
         abort(404)
+    from ..volunteers.assignments import list_assignments
+
     return render_template("needs/detail.html", need=need,
                            events=records.need_events(db, need_id),
+                           answering=answers.answering_notices(db, need),
+                           assignments=[a for a in list_assignments(db, kind="need")
+                                        if a["need_id"] == need_id],
                            statuses=records.STATUSES, urgencies=records.URGENCIES,
                            categories=need_categories(), transitions=records.TRANSITIONS,
                            city=current_app.extensions["city"], errors={})
