@@ -92,6 +92,8 @@ def reasons_text(reasons):
     """Why a volunteer was proposed, in the coordinator's language."""
     from .volunteers.registry import LEVEL_LABELS, SKILL_LABELS
 
+    if not reasons.get("language"):
+        return ""
     parts = [_("speaks %(language)s (%(level)s)", language=language_name(reasons["language"]),
                level=LEVEL_LABELS.get(reasons["level"], reasons["level"]))]
     if reasons.get("km") is not None:

@@ -137,6 +137,18 @@ def people_template(tmp_path_factory):
     ids["notice"] = notices.create_notice(db, template_id="aftershock", slots={},
                                           source_language="ja", actor=actor)
     notices.publish(db, ids["notice"], actor=actor)
+    from disaster_support.volunteers import registry as volunteers
+
+    ids["volunteer_record"] = volunteers.create_volunteer(db, {
+        "name": "Nguyen Thi Lan", "phone": "090-0000-0000", "consent_date": "2026-11-01",
+        "languages": {"vi": "native", "ja": "fluent"}, "skills": ["interpretation"],
+        "lat": "35.57", "lon": "139.37"}, actor=actor, wards={"midori", "chuo", "minami"},
+        user_id=ids["volunteer"])
+    db.execute("INSERT INTO assignment (kind, need_id, language, volunteer_id, status, reasons, "
+               "created_at, created_by, updated_at) VALUES ('need', ?, 'vi', ?, 'proposed', "
+               "'{}', '2026-11-25T00:00:00+00:00', 'test', '2026-11-25T00:00:00+00:00')",
+               [ids["need"], ids["volunteer_record"]])
+    ids["assignment"] = db.execute("SELECT max(id) FROM assignment").fetchone()[0]
     ids["token"] = users.create_token(db, ids["volunteer"], actor=actor, label="test")
     ids["token_id"] = db.execute("SELECT max(id) FROM api_token").fetchone()[0]
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

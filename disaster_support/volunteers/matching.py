@@ -16,7 +16,6 @@ feasible volunteers; ``bench/matching.py`` measures what that costs against an
 exact solver on the full graph.
 """
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -41,7 +40,7 @@ FAIRNESS_COST = 40      # per assignment a volunteer already carries
 # assignment costs (10,000 needs × the largest cost), so urgency comes first.
 UNSERVED_STEP = 100_000_000
 PER_PERSON = 1_000      # within one urgency, larger groups first
-K_CANDIDATES = 25
+K_CANDIDATES = 16
 
 
 @dataclass
@@ -107,22 +106,34 @@ def usable_level(volunteer, need):
     return best
 
 
+def _km_matrix(lat1, lon1, lat2, lon2):
+    """Great-circle km between every point of 1 and every point of 2 (numpy arrays,
+    degrees, NaN where unknown). The scalar ``distance_km`` uses this too, so the
+    engine and its explanations agree to the last digit."""
+    p1, l1, p2, l2 = (np.radians(np.asarray(x, dtype=float)) for x in (lat1, lon1, lat2, lon2))
+    a = (np.sin((p2[None, :] - p1[:, None]) / 2) ** 2
+         + np.cos(p1)[:, None] * np.cos(p2)[None, :]
+         * np.sin((l2[None, :] - l1[:, None]) / 2) ** 2)
+    return 6371.0 * 2 * np.arcsin(np.sqrt(a))
+
+
 def distance_km(lat1, lon1, lat2, lon2):
     if None in (lat1, lon1, lat2, lon2):
         return None
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
-    return 6371.0 * 2 * math.asin(math.sqrt(a))
+    return float(_km_matrix([lat1], [lon1], [lat2], [lon2])[0, 0])
+
+
+def _distance_cost(km):
+    return np.minimum(MAX_DISTANCE_COST, np.round(np.where(np.isnan(km), UNKNOWN_DISTANCE_KM,
+                                                            km) * KM_COST))
 
 
 def pair_cost(need, volunteer, level):
     """Cost of one need served by one volunteer's next slot, and why."""
     km = distance_km(need.lat, need.lon, volunteer.lat, volunteer.lon)
     missing = [s for s in need.skills if s not in volunteer.skills]
-    cost = (LEVEL_COST[level] + MISSING_SKILL_COST * len(missing)
-            + min(MAX_DISTANCE_COST, round((UNKNOWN_DISTANCE_KM if km is None else km)
-                                           * KM_COST)))
+    cost = int(LEVEL_COST[level] + MISSING_SKILL_COST * len(missing)
+               + _distance_cost(np.array(np.nan if km is None else km)))
     reasons = {"language": need.language, "level": level,
                "km": None if km is None else round(km, 1),
                "skills": [s for s in need.skills if s in volunteer.skills],
@@ -134,75 +145,174 @@ def unserved_penalty(need):
     return (4 - URGENCY_RANK[need.urgency]) * UNSERVED_STEP + PER_PERSON * min(need.people, 50)
 
 
+def _level_of(volunteer, language):
+    """The level that counts for a language (Easy Japanese: the best of ja and ja-x-easy)."""
+    if language == "ja-x-easy":
+        levels = [volunteer.languages.get("ja"), volunteer.languages.get("ja-x-easy")]
+        return max((l for l in levels if l), key=LEVEL_RANK.get, default=None)
+    return volunteer.languages.get(language)
+
+
+def _needed_rank(need):
+    if need.language == "ja-x-easy" and need.category not in HIGH_STAKES:
+        return LEVEL_RANK["simple_japanese"]
+    return required_rank(need.category)
+
+
+def _coords(items):
+    return (np.array([np.nan if i.lat is None else i.lat for i in items], dtype=float),
+            np.array([np.nan if i.lon is None else i.lon for i in items], dtype=float))
+
+
+def _candidate_costs(group, speakers):
+    """Cost matrix needs × speakers of one language (numpy; inf where not allowed).
+
+    The same arithmetic as ``pair_cost``, for thousands of pairs at once.
+    """
+    language = group[0].language
+    levels = [_level_of(v, language) for v in speakers]
+    rank = np.array([LEVEL_RANK[l] if l and l != "reading" else -1 for l in levels])
+    level_cost = np.array([LEVEL_COST.get(l, 0) if l else 0 for l in levels], dtype=float)
+    needed = np.array([_needed_rank(n) for n in group])
+    nlat, nlon = _coords(group)
+    vlat, vlon = _coords(speakers)
+    cost = _distance_cost(_km_matrix(nlat, nlon, vlat, vlon))
+    cost += level_cost[None, :]
+    # missing skills: one row per distinct skill set (a category's), then gathered
+    sets = {}
+    set_of_need = np.array([sets.setdefault(n.skills, len(sets)) for n in group])
+    table = np.array([[sum(s not in v.skills for s in skill_set) for v in speakers]
+                      for skill_set in sets], dtype=float)
+    cost += MISSING_SKILL_COST * table[set_of_need]
+    cost[rank[None, :] < needed[:, None]] = np.inf
+    return cost
+
+
+def _top_k(costs, k):
+    """A mask of each row's k cheapest finite entries."""
+    mask = np.zeros(costs.shape, dtype=bool)
+    if costs.shape[1] == 0:
+        return mask
+    if k and costs.shape[1] > k:
+        keep = np.argpartition(costs, k - 1, axis=1)[:, :k]
+        np.put_along_axis(mask, keep, True, axis=1)
+    else:
+        mask[:] = True
+    return mask & np.isfinite(costs)
+
+
 def match(needs, volunteers, k=K_CANDIDATES, excluded=frozenset()):
     """The optimal proposals for these needs and volunteers (see module doc).
 
     ``excluded``: (need id, volunteer id) pairs never to propose (a decline).
+    ``k``: candidates kept per need (None: all, for exact comparisons). A need
+    left unserved while a volunteer it could have had still has room gets that
+    volunteer's edge added, and the matching is solved again (a few rounds), so
+    the pruning never costs a need its volunteer.
     """
     volunteers = [v for v in volunteers if v.capacity > 0]
     by_language = defaultdict(list)
     for volunteer in volunteers:
-        for tag in volunteer.languages:
+        tags = set(volunteer.languages)
+        if "ja" in tags:
+            tags.add("ja-x-easy")
+        for tag in tags:
             by_language[tag].append(volunteer)
-            if tag == "ja":
-                by_language["ja-x-easy"].append(volunteer)
-    candidates = {}
-    unserved_reason = {}
-    for need in needs:
-        speakers = by_language.get(need.language, [])
-        scored = []
-        for volunteer in speakers:
-            if (need.id, volunteer.id) in excluded:
-                continue
-            level = usable_level(volunteer, need)
-            if level is None:
-                continue
-            cost, reasons = pair_cost(need, volunteer, level)
-            scored.append((cost, volunteer.id, volunteer, reasons))
-        if not speakers:
-            unserved_reason[need.id] = "no_speaker"
-        elif not scored:
-            unserved_reason[need.id] = "no_level"
-        scored.sort(key=lambda item: (item[0], item[1]))
-        candidates[need.id] = scored[:k] if k else scored
+    capacity = np.array([v.capacity for v in volunteers], dtype=np.int64)
+    first_column = np.concatenate([[0], np.cumsum(capacity)[:-1]]).astype(np.int64) \
+        if volunteers else np.zeros(0, dtype=np.int64)
+    unserved_base = int(capacity.sum())
+    active = np.array([v.active for v in volunteers], dtype=float)
+    index_of = {v.id: i for i, v in enumerate(volunteers)}
+    row_of = {need.id: row for row, need in enumerate(needs)}
+    penalties = np.array([unserved_penalty(n) + 1 for n in needs], dtype=float)
 
-    # Columns: every free slot of every volunteer (slot j costs j more steps of
-    # fairness), then one "unserved" column per need.
-    slot_columns = {}
-    column = 0
-    for volunteer in volunteers:
-        slot_columns[volunteer.id] = list(range(column, column + volunteer.capacity))
-        column += volunteer.capacity
-    unserved_base = column
-    rows, cols, weights = [], [], []
-    for row, need in enumerate(needs):
-        for cost, _, volunteer, _ in candidates[need.id]:
-            for slot, col in enumerate(slot_columns[volunteer.id]):
-                rows.append(row)
-                cols.append(col)
-                # +1: a zero weight would read as "no edge" in a sparse matrix
-                weights.append(cost + FAIRNESS_COST * (volunteer.active + slot) + 1)
-        rows.append(row)
-        cols.append(unserved_base + row)
-        weights.append(unserved_penalty(need) + 1)
-    proposals, objective = [], 0
-    if needs:
-        graph = csr_matrix((np.array(weights, dtype=float), (rows, cols)),
+    unserved_reason = {}
+    blocks = []  # (rows, speaker indexes, cost matrix, mask of edges in the graph)
+    groups = defaultdict(list)
+    for need in needs:
+        groups[need.language].append(need)
+    for language, group in groups.items():
+        speakers = by_language.get(language, [])
+        if not speakers:
+            unserved_reason.update({n.id: "no_speaker" for n in group})
+            continue
+        costs = _candidate_costs(group, speakers)
+        if excluded:
+            position = {v.id: j for j, v in enumerate(speakers)}
+            for i, need in enumerate(group):
+                for need_id, volunteer_id in excluded:
+                    if need_id == need.id and volunteer_id in position:
+                        costs[i, position[volunteer_id]] = np.inf
+        finite_rows = np.isfinite(costs).any(axis=1)
+        for i in np.flatnonzero(~finite_rows):
+            unserved_reason[group[i].id] = "no_level"
+        # each need's k cheapest volunteers, and each volunteer's k cheapest needs:
+        # so a volunteer with room is always reachable from the needs near them
+        mask = _top_k(costs, k) | (_top_k(costs.T, k).T if k else False)
+        blocks.append((np.array([row_of[n.id] for n in group]),
+                       np.array([index_of[v.id] for v in speakers]), costs, mask))
+
+    def solve():
+        pair_rows, pair_volunteers, pair_costs = [], [], []
+        for rows_here, speaker_index, costs, mask in blocks:
+            r, c = np.nonzero(mask)
+            pair_rows.append(rows_here[r])
+            pair_volunteers.append(speaker_index[c])
+            pair_costs.append(costs[r, c])
+        pr = np.concatenate(pair_rows) if pair_rows else np.zeros(0, dtype=np.int64)
+        pv = np.concatenate(pair_volunteers) if pair_volunteers else np.zeros(0, dtype=np.int64)
+        pc = np.concatenate(pair_costs) if pair_costs else np.zeros(0)
+        # one edge per free slot; slot j costs j more steps of fairness; +1 because
+        # a zero weight reads as "no edge" in a sparse matrix
+        repeats = capacity[pv]
+        slot = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        rows = np.concatenate([np.repeat(pr, repeats), np.arange(len(needs))])
+        cols = np.concatenate([np.repeat(first_column[pv], repeats) + slot,
+                               unserved_base + np.arange(len(needs))])
+        weights = np.concatenate([np.repeat(pc + FAIRNESS_COST * active[pv], repeats)
+                                  + FAIRNESS_COST * slot + 1, penalties])
+        graph = csr_matrix((weights, (rows, cols)),
                            shape=(len(needs), unserved_base + len(needs)))
         matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
-        owner = {col: vid for vid, cols_ in slot_columns.items() for col in cols_}
-        for row, col in zip(matched_rows, matched_cols):
-            need = needs[row]
-            objective += int(graph[row, col]) - 1
-            if col >= unserved_base:
-                unserved_reason.setdefault(need.id, "busy")
+        return graph, matched_rows, matched_cols
+
+    if not needs:
+        return Result([], unserved_reason)
+    graph, matched_rows, matched_cols = solve()
+    for _ in range(4 if k else 0):
+        owner_of = np.searchsorted(first_column, matched_cols, side="right") - 1
+        used = np.bincount(owner_of[matched_cols < unserved_base], minlength=len(volunteers))
+        room = capacity - used > 0
+        unserved_rows = set(matched_rows[matched_cols >= unserved_base].tolist())
+        added = False
+        for rows_here, speaker_index, costs, mask in blocks:
+            waiting = np.array([r in unserved_rows for r in rows_here])
+            if not waiting.any():
                 continue
-            volunteer_id = owner[col]
-            cost, _, volunteer, reasons = next(c for c in candidates[need.id]
-                                               if c[1] == volunteer_id)
-            proposals.append(Proposal(need.id, volunteer_id, cost, reasons))
-    total = sum(p.cost for p in proposals)
-    result = Result(proposals, unserved_reason, total, objective)
+            free = room[speaker_index]
+            extra = np.where(waiting[:, None] & free[None, :] & ~mask, costs, np.inf)
+            new_edges = _top_k(extra, k)
+            if new_edges.any():
+                mask |= new_edges
+                added = True
+        if not added:
+            break
+        graph, matched_rows, matched_cols = solve()
+
+    proposals = []
+    chosen = np.asarray(graph[matched_rows, matched_cols]).ravel()
+    objective = int(chosen.sum()) - len(chosen)
+    owner_of = np.searchsorted(first_column, matched_cols, side="right") - 1
+    for row, col, owner in zip(matched_rows, matched_cols, owner_of):
+        need = needs[row]
+        if col >= unserved_base:
+            unserved_reason.setdefault(need.id, "busy")
+            continue
+        volunteer = volunteers[owner]
+        cost, reasons = pair_cost(need, volunteer, usable_level(volunteer, need))
+        proposals.append(Proposal(need.id, volunteer.id, cost, reasons))
+    result = Result(proposals, unserved_reason, sum(p.cost for p in proposals), objective)
     result.unservable = group_unserved(needs, unserved_reason)
     return result
 

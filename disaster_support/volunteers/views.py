@@ -39,9 +39,11 @@ def _form_values(form):
 
 
 def _context(**extra):
-    return dict(languages=languages(), levels=LEVELS, level_labels=registry.LEVEL_LABELS,
-                skills=skills(), skill_labels=registry.SKILL_LABELS,
-                city=current_app.extensions["city"], errors={}, form={}, **extra)
+    context = dict(languages=languages(), levels=LEVELS, level_labels=registry.LEVEL_LABELS,
+                   skills=skills(), skill_labels=registry.SKILL_LABELS,
+                   city=current_app.extensions["city"], errors={}, form={})
+    context.update(extra)
+    return context
 
 
 @bp.get("/volunteers")
@@ -53,7 +55,9 @@ def index(errors=None, form=None, status=200):
     context = _context(volunteers=registry.list_volunteers(db, language=language,
                                                           checked_in=checked),
                        language=language, checked_in=request.args.get("checked_in", ""))
-    context.update(errors=errors or {}, form=form or {})
+    errors = errors or {}
+    context.update(errors=errors, form=form or {},
+                   form_errors={k: v for k, v in errors.items() if k != "file"})
     return render_template("volunteers/index.html", **context), status
 
 
