@@ -358,6 +358,7 @@ def test_nobody_sees_another_shelters_data(app, people, db):
 
 def test_volunteers_land_on_their_own_page(app, people):
     volunteer = sign_in(app.test_client(), "volunteer")
-    assert volunteer.get("/").headers["Location"] == "/account"
+    assert volunteer.get("/").headers["Location"] == "/me"
+    assert volunteer.get("/me").status_code == 200
     page = volunteer.get("/account?lang=en").get_data(as_text=True)
     assert "volunteer" in page.lower() and "Change password" in page

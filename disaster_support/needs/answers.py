@@ -46,6 +46,6 @@ def answer_with_notice(db, need_id, notice_id, *, actor):
         at = utcnow()
         db.execute("INSERT OR IGNORE INTO need_answer VALUES (?, ?, ?, ?)",
                    [need_id, notice_id, at, actor.name])
-        needs._transition(db, need_id, "resolved", actor=actor, at=at, only=None,
+        needs.apply_transition(db, need_id, "resolved", actor=actor, at=at, only=None,
                           reason=f"answered with notice {notice_id}")
         record(db, actor, "answer", "need", need_id, at=at, after={"notice_id": notice_id})

@@ -15,7 +15,7 @@ from flask_babel import lazy_pgettext
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..personal_data import looks_personal
-from ..shelters.registry import ShelterNotFound, ValidationError, get_shelter
+from ..shelters.registry import ShelterNotFound, ValidationError, get_shelter, whole_number
 from ..vocabulary import languages, need_categories
 
 URGENCIES = {
@@ -39,7 +39,7 @@ FINAL = ("resolved", "cancelled")
 TRANSITIONS = {
     "open": ("matched", "in_progress", "resolved", "cancelled"),
     "matched": ("open", "in_progress", "resolved", "cancelled"),
-    "in_progress": ("resolved", "cancelled"),
+    "in_progress": ("open", "resolved", "cancelled"),  # open: the volunteer could not
     "resolved": ("open",),
     "cancelled": ("open",),
 }
@@ -94,7 +94,7 @@ def parse_need(values, *, partial=False):
             errors["language"] = _l("%(field)s: choose one of the listed languages.",
                                     field=FIELD_LABELS["language"])
     if present("people"):
-        people = _whole_number(values.get("people"))
+        people = whole_number(values.get("people"))
         if people is None or not 1 <= people <= MAX_PEOPLE:
             errors["people"] = _l("%(field)s: a whole number from 1 to %(max)s.",
                                   field=FIELD_LABELS["people"], max=f"{MAX_PEOPLE:,}")
@@ -128,16 +128,6 @@ def parse_need(values, *, partial=False):
     if errors:
         raise ValidationError(errors)
     return clean
-
-
-def _whole_number(raw):
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        return int(raw.strip())
-    return None
 
 
 def record_need(db, shelter_id, values, *, actor, at=None):
@@ -267,10 +257,11 @@ def allowed_next(status):
 def transition(db, need_id, to_status, *, actor, reason=None, only=None, at=None):
     """Move one need on; refuse an invalid step with a message that says why."""
     with write_transaction(db):
-        return _transition(db, need_id, to_status, actor=actor, reason=reason, only=only, at=at)
+        return apply_transition(db, need_id, to_status, actor=actor, reason=reason, only=only, at=at)
 
 
-def _transition(db, need_id, to_status, *, actor, reason, only, at=None):
+def apply_transition(db, need_id, to_status, *, actor, reason=None, only=None, at=None):
+    """``transition`` inside a transaction the caller holds (checks included)."""
     need = get_need(db, need_id)
     if only is not None and need["shelter_id"] not in only:
         raise NeedNotFound(need_id)
@@ -310,7 +301,8 @@ def bulk_transition(db, need_ids, to_status, *, actor, reason=None, only=None):
         for need_id in need_ids:
             try:
                 with write_transaction(db):  # a savepoint per need
-                    _transition(db, need_id, to_status, actor=actor, reason=reason, only=only)
+                    apply_transition(db, need_id, to_status, actor=actor, reason=reason,
+                                     only=only)
             except ValidationError as exc:
                 problems[str(need_id)] = next(iter(exc.errors.values()))
             except NeedNotFound:

@@ -12,6 +12,7 @@ from ..accounts.access import access, current
 from ..db import get_db
 from ..shelters import registry
 from ..shelters.registry import ValidationError
+from ..shelters.views import parse_choices
 from ..vocabulary import category_label, languages, need_categories
 from . import answers, records, situation
 
@@ -158,7 +159,6 @@ def _back(back, need_id):
 # --- The coordinator's queue ---------------------------------------------------
 
 def parse_queue_filters(args, city):
-    filters, errors = {}, {}
     choices = {
         "ward": {w.id for w in city.wards},
         "language": set(languages()),
@@ -169,15 +169,7 @@ def parse_queue_filters(args, city):
     }
     labels = {"ward": _l("Ward"), "language": _l("Language"), "category": _l("What is needed"),
               "status": _l("Status"), "urgency": _l("Urgency"), "older_than": _l("Older than")}
-    for key, allowed in choices.items():
-        value = args.get(key, "").strip()
-        if not value:
-            continue
-        if value in allowed:
-            filters[key] = value
-        else:
-            errors[key] = _l("%(field)s: “%(value)s” is not one of the choices.",
-                             field=labels[key], value=value)
+    filters, errors = parse_choices(args, choices, labels)
     shelter_id = args.get("shelter_id", "").strip()
     if shelter_id:
         filters["shelter_id"] = shelter_id[:40]

@@ -218,13 +218,13 @@ def parse_update(values):
         if raw in (None, ""):
             clean["capacity"] = None
         else:
-            number = _whole_number(raw)
+            number = whole_number(raw)
             if number is None or not 0 <= number <= MAX_PEOPLE:
                 errors["capacity"] = _people_message("capacity", blank_allowed=True)
             else:
                 clean["capacity"] = number
     if "evacuees" in values:
-        number = _whole_number(values["evacuees"])
+        number = whole_number(values["evacuees"])
         if number is None or not 0 <= number <= MAX_PEOPLE:
             errors["evacuees"] = _people_message("evacuees")
         else:
@@ -235,7 +235,7 @@ def parse_update(values):
         if not isinstance(raw_counts, dict):
             raw_counts = None
         for tag, raw in (raw_counts or {}).items():
-            number = 0 if raw in (None, "") else _whole_number(raw)
+            number = 0 if raw in (None, "") else whole_number(raw)
             if tag not in languages() or number is None or not 0 <= number <= MAX_PEOPLE:
                 bad.append(tag)
             elif number:
@@ -278,7 +278,8 @@ def parse_update(values):
     return clean
 
 
-def _whole_number(raw):
+def whole_number(raw):
+    """An int from JSON or a form string of ASCII digits (\"1,200\" too); else None."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):

@@ -15,6 +15,22 @@ bp = Blueprint("shelters", __name__, url_prefix="/shelters")
 PAGE_SIZE = 200
 
 
+def parse_choices(args, choices, labels):
+    """Query-string values checked against their choices: (filters, errors); a value
+    that is not a choice is reported by its field's name and not used."""
+    filters, errors = {}, {}
+    for key, allowed in choices.items():
+        value = args.get(key, "").strip()
+        if not value:
+            continue
+        if value in allowed:
+            filters[key] = value
+        else:
+            errors[key] = _l("%(field)s: “%(value)s” is not one of the choices.",
+                             field=labels[key], value=value)
+    return filters, errors
+
+
 def parse_filters(args, city):
     """Filters from a query string; unknown values are reported, not used."""
     choices = {
@@ -30,16 +46,7 @@ def parse_filters(args, city):
         "language": _l("Language of foreign evacuees"), "fact": _l("Facility"),
         "sort": _l("Sort by"),
     }
-    filters, errors = {}, {}
-    for key, allowed in choices.items():
-        value = args.get(key, "").strip()
-        if not value:
-            continue
-        if value in allowed:
-            filters[key] = value
-        else:
-            errors[key] = _l("%(field)s: “%(value)s” is not one of the choices.",
-                             field=labels[key], value=value)
+    filters, errors = parse_choices(args, choices, labels)
     q = args.get("q", "").strip()
     if q:
         filters["q"] = q[:100]

@@ -139,7 +139,7 @@ def _set(db, assignment, status, actor, at):
 def _need_to(db, need_id, status, actor, at, reason=None):
     need = needs.get_need(db, need_id)
     if need["status"] != status and status in needs.TRANSITIONS[need["status"]]:
-        needs._transition(db, need_id, status, actor=actor, reason=reason, only=None, at=at)
+        needs.apply_transition(db, need_id, status, actor=actor, reason=reason, only=None, at=at)
 
 
 def confirm(db, assignment_id, *, actor):
@@ -178,14 +178,8 @@ def respond(db, assignment_id, answer, *, actor, volunteer_id, translation=None)
         elif answer == "decline" and current in ("confirmed", "accepted"):
             _set(db, assignment, "declined", actor, at)
             if assignment["kind"] == "need":
-                need = needs.get_need(db, assignment["need_id"])
-                if need["status"] in ("matched",):
-                    _need_to(db, assignment["need_id"], "open", actor, at)
-                elif need["status"] == "in_progress":
-                    db.execute("UPDATE need SET status = 'open', updated_at = ? WHERE id = ?",
-                               [at, need["id"]])
-                    needs._event(db, need["id"], "in_progress", "open", actor, at,
-                                 "volunteer declined")
+                _need_to(db, assignment["need_id"], "open", actor, at,
+                         reason="the volunteer could not")
         elif answer == "done" and current in ("confirmed", "accepted"):
             if assignment["kind"] == "translation":
                 notices.add_translation(db, assignment["notice_id"], assignment["language"],
