@@ -101,8 +101,15 @@ def _volunteer_or_404(volunteer_id):
 def detail(volunteer_id, errors=None, status=200):
     db = get_db()
     volunteer = _volunteer_or_404(volunteer_id)
+    place = volunteer["checked_in_place"]
+    place_name = None
+    if place and place != "center":
+        try:
+            place_name = shelters.get_shelter(db, place)["name"]
+        except shelters.ShelterNotFound:
+            place_name = place
     return render_template(
-        "volunteers/detail.html", volunteer=volunteer,
+        "volunteers/detail.html", volunteer=volunteer, place_name=place_name,
         assignments=assignments.list_assignments(db, volunteer_id=volunteer_id),
         shelters=shelters.list_shelters(db, status="open", sort="name"),
         **_context(errors=errors or {})), status
