@@ -258,8 +258,11 @@ def test_the_wall_sheet_has_a_code_per_language(page_watch, live_server):
     open_page, outside, _ = page_watch
     page = open_page(1280, 800)
     page.goto(live_server["url"] + "/shelters/E1415000004111/sheet")
+    page.wait_for_load_state("networkidle")
     pdf = page.pdf(prefer_css_page_size=True)
-    codes = decode_qr_codes(pdf_pages_as_png(pdf, scale=3)[0])
+    pages = pdf_pages_as_png(pdf, scale=3)
+    assert len(pages) == 1  # one A4 sheet for the wall
+    codes = decode_qr_codes(pages[0])
     assert len(codes) == 17  # one large, and one for each of the 16 languages
     assert f"{live_server['url']}/board/E1415000004111?lang=my" in codes
     assert outside == []

@@ -263,8 +263,8 @@ def sheet(shelter_id):
         shelter = registry.get_shelter(get_db(), shelter_id)
     except registry.ShelterNotFound:
         abort(404)
-    codes = [(tag, entry["autonym"], qr_svg(board_url(shelter_id, tag), scale=2))
+    codes = [(tag, entry["autonym"], qr_svg(board_url(shelter_id, tag), scale=3))
              for tag, entry in languages().items()]
     return render_template("notices/sheet.html", shelter=shelter, codes=codes,
-                           main_qr=qr_svg(board_url(shelter_id, "ja-x-easy"), scale=6),
+                           main_qr=qr_svg(board_url(shelter_id, "ja-x-easy"), scale=4),
                            main_url=board_url(shelter_id, "ja-x-easy"))
