@@ -119,6 +119,12 @@ def unservable_text(group):
     return f"{head}: {needs}, {people}"
 
 
+def assignment_status(status):
+    from .volunteers.assignments import STATUSES
+
+    return STATUSES.get(status, status)
+
+
 def localiso(value):
     """A stored UTC time as a Japan-time value for an input (2026-11-26T09:00)."""
     moment = datetime.datetime.fromisoformat(value).astimezone(
@@ -141,6 +147,7 @@ def init_app(app):
         reasons_text=reasons_text,
         unservable_text=unservable_text,
         localiso=localiso,
+        assignment_status=assignment_status,
         language_name=language_name,
         category_label=label_of_category,
     )

@@ -9,6 +9,7 @@ translation: proposed → confirmed → accepted → done (the translation is on
 import json
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
@@ -19,6 +20,14 @@ from ..vocabulary import need_categories
 from . import matching
 from .registry import get_volunteer, is_available, list_volunteers
 
+STATUSES = {
+    "proposed": lazy_pgettext("assignment status", "proposed"),
+    "confirmed": lazy_pgettext("assignment status", "confirmed"),
+    "accepted": lazy_pgettext("assignment status", "accepted"),
+    "declined": lazy_pgettext("assignment status", "declined"),
+    "done": lazy_pgettext("assignment status", "done"),
+    "cancelled": lazy_pgettext("assignment status", "cancelled"),
+}
 OPEN_STATUSES = ("proposed", "confirmed", "accepted")
 ACTIVE_STATUSES = ("confirmed", "accepted")
 
