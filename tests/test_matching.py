@@ -160,3 +160,13 @@ def test_the_assignment_is_the_exact_optimum_on_small_random_instances(seed):
     by_id = {v.id: v for v in volunteers}
     value = objective(needs, volunteers, [by_id.get(chosen.get(n.id)) for n in needs])
     assert value == result.objective == exhaustive(needs, volunteers)
+
+
+def test_unreachable_agrees_with_the_engine_on_no_speaker_and_no_level():
+    from disaster_support.volunteers.matching import unreachable
+
+    needs = [need(1, "ne"), need(2, "vi", "medical"), need(3, "vi", "water"),
+             need(4, "ja-x-easy", "water")]
+    volunteers = [volunteer(1, {"vi": "conversational", "ja": "simple_japanese"})]
+    expected = {n: r for n, r in match(needs, volunteers).unserved.items() if r != "busy"}
+    assert unreachable(needs, volunteers) == expected == {1: "no_speaker", 2: "no_level"}

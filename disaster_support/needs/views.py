@@ -10,6 +10,7 @@ from flask_babel import ngettext
 
 from ..accounts.access import access, current
 from ..db import get_db
+from ..i18n import chosen_language
 from ..shelters import registry
 from ..shelters.registry import ValidationError
 from ..shelters.views import parse_choices
@@ -72,7 +73,7 @@ def record(shelter_id):
                                             actor=current().actor("form"))
     except ValidationError as exc:
         return render_tablet(shelter, errors=exc.errors, form=form, status=400)
-    label = category_label(need["category"], _ui_tag())
+    label = category_label(need["category"], chosen_language())
     if created:
         flash(ngettext("Recorded: %(what)s · %(language)s · %(num)s person",
                        "Recorded: %(what)s · %(language)s · %(num)s people", need["people"],
@@ -81,12 +82,6 @@ def record(shelter_id):
     else:
         flash(_("This need was already recorded (sent twice): nothing was added."), "info")
     return redirect(url_for("needs.tablet", shelter_id=shelter_id) + "#needs")
-
-
-def _ui_tag():
-    from ..i18n import chosen_language
-
-    return chosen_language()
 
 
 @bp.post("/shelters/<shelter_id>/headcount")
@@ -123,8 +118,7 @@ def detail(need_id):
     return render_template("needs/detail.html", need=need,
                            events=records.need_events(db, need_id),
                            answering=answers.answering_notices(db, need),
-                           assignments=[a for a in list_assignments(db, kind="need")
-                                        if a["need_id"] == need_id],
+                           assignments=list_assignments(db, need_id=need_id),
                            statuses=records.STATUSES, urgencies=records.URGENCIES,
                            categories=need_categories(), transitions=records.TRANSITIONS,
                            city=current_app.extensions["city"], errors={})

@@ -105,10 +105,10 @@ def _declined(db):
     return declined
 
 
-def list_assignments(db, *, status=None, volunteer_id=None, kind=None):
+def list_assignments(db, *, status=None, volunteer_id=None, kind=None, need_id=None):
     where, params = [], []
     for column, value in (("a.status", status), ("a.volunteer_id", volunteer_id),
-                          ("a.kind", kind)):
+                          ("a.kind", kind), ("a.need_id", need_id)):
         if value:
             if isinstance(value, (tuple, list)):
                 where.append(f"{column} IN ({', '.join('?' * len(value))})")
@@ -127,15 +127,10 @@ def list_assignments(db, *, status=None, volunteer_id=None, kind=None):
 
 
 def get_assignment(db, assignment_id):
-    rows = list_assignments_by_id(db, assignment_id)
+    rows = list(db.query("SELECT * FROM assignment WHERE id = ?", [assignment_id]))
     if not rows:
         raise AssignmentNotFound(assignment_id)
-    return rows[0]
-
-
-def list_assignments_by_id(db, assignment_id):
-    return [dict(r, reasons=json.loads(r["reasons"])) for r in db.query(
-        "SELECT * FROM assignment WHERE id = ?", [assignment_id])]
+    return dict(rows[0], reasons=json.loads(rows[0]["reasons"]))
 
 
 def _set(db, assignment, status, actor, at):

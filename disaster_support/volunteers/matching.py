@@ -317,6 +317,30 @@ def match(needs, volunteers, k=K_CANDIDATES, excluded=frozenset()):
     return result
 
 
+def unreachable(needs, volunteers):
+    """Needs no available volunteer could serve at all: {need id: reason}.
+
+    Cheap (no matching is solved): for a page that shows what to call
+    volunteers for before anyone presses "propose".
+    """
+    best = {}
+    for volunteer in volunteers:
+        if volunteer.capacity <= 0:
+            continue
+        tags = set(volunteer.languages) | ({"ja-x-easy"} if "ja" in volunteer.languages else set())
+        for tag in tags:
+            level = _level_of(volunteer, tag)
+            rank = LEVEL_RANK[level] if level and level != "reading" else -1
+            best[tag] = max(best.get(tag, -1), rank)
+    reasons = {}
+    for need in needs:
+        if need.language not in best:
+            reasons[need.id] = "no_speaker"
+        elif best[need.language] < _needed_rank(need):
+            reasons[need.id] = "no_level"
+    return reasons
+
+
 def group_unserved(needs, reasons):
     """Unserved needs by language and reason: what to call volunteers for."""
     groups = defaultdict(lambda: {"needs": 0, "people": 0})

@@ -16,6 +16,7 @@ from ..shelters.importer import ShelterFileError
 from ..shelters.registry import ValidationError
 from ..vocabulary import languages, need_categories, skills
 from . import assignments, registry
+from . import matching as engine
 from .matching import LEVELS
 
 bp = Blueprint("volunteers", __name__)
@@ -154,21 +155,12 @@ def matching():
     proposals = assignments.list_assignments(db, status="proposed")
     active = assignments.list_assignments(db, status=("confirmed", "accepted"))
     need_list, volunteers = assignments.engine_input(db)
-    from . import matching as engine
-
-    preview = engine.group_unserved(need_list, _unserved_preview(need_list, volunteers))
+    # what no proposal can cover, without solving the matching on every page view
+    preview = engine.group_unserved(need_list, engine.unreachable(need_list, volunteers))
     return render_template("volunteers/matching.html", proposals=proposals, active=active,
                            unservable=preview, categories=need_categories(),
                            languages=languages(), urgencies=needs.URGENCIES,
                            open_needs=len(need_list), available=len(volunteers))
-
-
-def _unserved_preview(need_list, volunteers):
-    """Needs nobody could serve now, before any proposal is made."""
-    from . import matching as engine
-
-    result = engine.match(need_list, volunteers)
-    return result.unserved
 
 
 @bp.post("/matching/propose")
