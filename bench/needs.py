@@ -23,14 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from registry import fill  # noqa: E402
+from registry import large_city  # noqa: E402
 
-from disaster_support import create_app  # noqa: E402
 from disaster_support.accounts import devices, users  # noqa: E402
 from disaster_support.audit.log import Actor  # noqa: E402
-from disaster_support.db import connect  # noqa: E402
 from disaster_support.demo import LANGUAGE_WEIGHTS, NEED_WEIGHTS  # noqa: E402
-from disaster_support.shelters.importer import import_shelters, read_source  # noqa: E402
 
 ACTOR = Actor("bench", "admin", "bench")
 
@@ -66,13 +63,7 @@ def p95(values):
 def main(shelters, needs, repeat):
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True}, instance_path=tmp)
-        db = connect(app.config["DATABASE"])
-        with app.app_context():
-            city = app.extensions["city"]
-            import_shelters(db, [read_source(ROOT / "shelters" / f) for f in city.default_files],
-                            city)
-        fill(db, shelters)
+        app, db = large_city(tmp, shelters)
         start = time.perf_counter()
         fill_needs(db, needs, rng)
         unresolved = db.execute("SELECT count(*) FROM need WHERE status IN "

@@ -85,14 +85,20 @@ def fill(db, shelters):
                                [row["id"], tag, people])
 
 
+def large_city(folder, shelters):
+    """An app on ``folder`` with the real places plus copies up to ``shelters``."""
+    app = create_app({"TESTING": True}, instance_path=folder)
+    db = connect(app.config["DATABASE"])
+    with app.app_context():
+        files = [ROOT / "shelters" / name for name in app.extensions["city"].default_files]
+        import_shelters(db, [read_source(f) for f in files], app.extensions["city"])
+    fill(db, shelters)
+    return app, db
+
+
 def bench_pages(shelters, repeat):
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"TESTING": True}, instance_path=tmp)
-        db = connect(app.config["DATABASE"])
-        with app.app_context():
-            files = [ROOT / "shelters" / name for name in app.extensions["city"].default_files]
-            import_shelters(db, [read_source(f) for f in files], app.extensions["city"])
-        fill(db, shelters)
+        app, db = large_city(tmp, shelters)
         one = db.execute("SELECT id FROM shelter WHERE status = 'open' LIMIT 1").fetchone()[0]
         client = app.test_client()
         urls = {

@@ -40,6 +40,19 @@ class City:
     wards: tuple
     default_files: tuple
     attribution: str
+    boundaries: str | None = None
+    coordination_center: tuple | None = None  # (lat, lon) of the disaster prevention center
+
+    def boundary_features(self):
+        """The ward boundaries as GeoJSON features, each with its ward's id."""
+        if not self.boundaries:
+            return []
+        with open(self.folder / self.boundaries, encoding="utf-8") as f:
+            features = json.load(f)["features"]
+        by_code = {w.code: w for w in self.wards}
+        return [{**f, "properties": {**f["properties"], "ward": by_code[str(
+                    f["properties"]["code"])].id if str(f["properties"]["code"]) in by_code
+                    else None}} for f in features]
 
     def name(self, locale="ja"):
         return self.names.get(locale) or self.names.get("en") or self.names["ja"]
@@ -105,6 +118,9 @@ def load_city(folder):
         wards=wards,
         default_files=tuple(data.get("shelter_files", [])),
         attribution=data.get("attribution", ""),
+        boundaries=boundaries,
+        coordination_center=tuple(data["coordination_center"]["location"])
+        if data.get("coordination_center") else None,
     )
 
 

@@ -29,10 +29,10 @@ def _set_instance(value):
         os.environ[INSTANCE_ENV] = str(Path(value).expanduser().resolve())
 
 
-def make_app():
+def make_app(config=None):
     from . import create_app
 
-    return create_app()
+    return create_app(config)
 
 
 class Commands(click.Group):
@@ -230,11 +230,17 @@ def import_shelters_command(sources, fmt):
 @click.option("--demo", "with_demo", is_flag=True,
               help="Load the demo data first if the database holds no shelters.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(host, port, with_demo, threads):
+@click.option("--tiles", metavar="FILE",
+              help="Base map tiles for the maps: an MBTiles file, or 'basemap' for the "
+                   "coarse world map of the optional extra (see docs/adapting.md).")
+def serve(host, port, with_demo, threads, tiles):
     """Serve the app with waitress (Windows and Linux)."""
     import waitress
 
-    app = make_app()
+    app = make_app({"TILES": tiles} if tiles else None)
+    if app.extensions["tiles_error"]:
+        with app.app_context():
+            raise click.ClickException(str(app.extensions["tiles_error"]))
     if with_demo:
         from .db import connect
         from .demo import load_demo

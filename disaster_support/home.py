@@ -1,5 +1,7 @@
 """The front page: the situation at a glance, and where to go next."""
 
+from importlib import metadata
+
 from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from .accounts.access import access, current
@@ -37,7 +39,11 @@ def index():
 @bp.get("/about")
 @access("public")
 def about():
-    return render_template("about.html", city=current_app.extensions["city"])
+    from .maps.assets import installed
+
+    return render_template("about.html", city=current_app.extensions["city"],
+                           map_libraries=installed(), tiles=current_app.extensions.get("tiles"),
+                           folium_version=metadata.version("folium"))
 
 
 @bp.get("/healthz")

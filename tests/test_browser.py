@@ -3,7 +3,6 @@
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,19 +19,23 @@ if not Path(CHROMIUM).exists():
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from test_cli import SCRIPT, free_port  # noqa: E402
+from test_maps import tiny_mbtiles  # noqa: E402
 
 PAGES = ["/", "/needs", "/situation", "/situation?ward=midori", "/needs/1",
          "/shelters/E1415000004111/tablet", "/shelters/", "/shelters/?kind=designated_shelter&sort=occupancy",
          "/shelters/E1415000004111", "/about", "/?lang=en", "/shelters/NOPE", "/devices",
-         "/audit", "/admin/users", "/account/password", "/api/v1/openapi.json"]
+         "/audit", "/admin/users", "/account/password", "/api/v1/openapi.json",
+         "/map", "/map?language=vi", "/board/map", "/board/map?lang=ne"]
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """``disaster-support serve --demo`` as a user starts it; what it prints is read."""
     port = free_port()
+    tiles = tmp_path_factory.mktemp("tiles") / "sagamihara.mbtiles"
+    tiny_mbtiles(tiles)
     process = subprocess.Popen(
-        [str(SCRIPT), "serve", "--demo", "--port", str(port),
+        [str(SCRIPT), "serve", "--demo", "--port", str(port), "--tiles", str(tiles),
          "--instance", str(tmp_path_factory.mktemp("browser"))],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "LANG": "C.UTF-8"})
@@ -266,3 +269,82 @@ def test_the_wall_sheet_has_a_code_per_language(page_watch, live_server):
     assert len(codes) == 17  # one large, and one for each of the 16 languages
     assert f"{live_server['url']}/board/E1415000004111?lang=my" in codes
     assert outside == []
+
+
+def map_ready(page):
+    page.wait_for_selector("html[data-map-ready]", state="attached", timeout=20_000)
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (768, 1024)])
+def test_the_coordinators_map_shows_shelters_needs_and_volunteers(page_watch, live_server, size):
+    open_page, outside, problems = page_watch
+    page = open_page(*size, user="coordinator")
+    page.goto(live_server["url"] + "/map?lang=en")
+    map_ready(page)
+    # markers are drawn: groups when zoomed out, single circles where alone
+    shown = page.locator(".leaflet-marker-icon.shelter-cluster").count() + page.locator("path.shelter").count()
+    assert shown >= 5
+    box = page.locator(".folium-map").bounding_box()
+    marker = page.locator(".leaflet-marker-icon.shelter-cluster, path.shelter").first.bounding_box()
+    assert box["x"] <= marker["x"] <= box["x"] + box["width"]
+    assert box["y"] <= marker["y"] <= box["y"] + box["height"]
+    assert page.locator(".leaflet-bottom .map-legend.leaflet-control").is_visible()
+    assert sorted(page.locator(".ward-label").all_inner_texts()) == [
+        "Chuo-ku", "Midori-ku", "Minami-ku"]
+    assert len(page.screenshot()) > 10_000
+
+    # a shelter's popup: its name, status, needs and a link to its page
+    page.locator("path.shelter").first.dispatch_event("click")
+    popup = page.locator(".leaflet-popup-content .map-popup")
+    popup.wait_for()
+    assert popup.locator("h3").inner_text()
+    assert popup.locator(".status").inner_text() in ("Open", "Full", "Preparing", "Closed")
+    assert popup.locator("a[href^='/shelters/']").count() == 1
+    page.keyboard.press("Escape")
+
+    # one language's unmet needs: the badges add up to the count in the menu
+    option = page.locator("#need-language option[value=vi]").inner_text()
+    expected = int(option.split("·")[1].split()[0])
+    page.select_option("#need-language", "vi")
+    page.wait_for_selector(".leaflet-marker-icon.need-badge")
+    counts = page.locator(".leaflet-marker-icon.need-badge").all_inner_texts()
+    assert sum(int(c) for c in counts) == expected
+    assert "language=vi" in page.url
+    assert "Unmet needs: Vietnamese" in page.inner_text(".leaflet-control-layers")
+
+    # volunteers checked in: a layer of their own, off until asked for
+    assert page.locator(".leaflet-marker-icon.volunteer-badge").count() == 0
+    page.locator(".leaflet-control-layers label", has_text="Volunteers checked in").click()
+    page.wait_for_selector(".leaflet-marker-icon.volunteer-badge")
+    assert page.locator(".leaflet-marker-icon.volunteer-badge").count() >= 1
+
+    assert outside == [] and problems == []
+
+
+def test_tiles_come_from_the_local_mbtiles_file(page_watch, live_server):
+    open_page, outside, problems = page_watch
+    page = open_page(1280, 800, user="coordinator")
+    page.goto(live_server["url"] + "/map")
+    map_ready(page)
+    page.click(".leaflet-control-zoom-in")
+    page.wait_for_function(
+        "[...document.querySelectorAll('img.leaflet-tile')]"
+        ".some(img => img.complete && img.naturalWidth > 0 && img.src.includes('/tiles/11/'))")
+    assert outside == [] and problems == []
+
+
+def test_the_public_map_on_a_phone(page_watch, live_server):
+    open_page, outside, problems = page_watch
+    page = open_page(390, 844, user=None)
+    page.goto(live_server["url"] + "/board/map?lang=vi")
+    map_ready(page)
+    assert page.locator(".leaflet-marker-icon.shelter-cluster").count() + page.locator("path.shelter").count() >= 5
+    assert page.locator(".leaflet-marker-icon.need-badge, .leaflet-marker-icon.volunteer-badge").count() == 0
+    page.locator(".leaflet-control-layers").hover()
+    layers = page.inner_text(".leaflet-control-layers")
+    assert "Volunteers" not in layers and "needs" not in layers.lower()
+    page.locator("path.shelter").first.dispatch_event("click")
+    page.locator(".leaflet-popup-content a[href*='/board/']").wait_for()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1
+    assert outside == [] and problems == []

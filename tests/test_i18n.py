@@ -97,7 +97,8 @@ PAGES = ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope", "/dev
          "/audit", "/admin/users", "/sign-in", "/account/password", "/account", "/needs",
          "/needs/1", "/situation", "/shelters/E1415000004111/tablet", "/notices",
          "/notices/new", "/notices/new?template=water-supply", "/notices/2",
-         "/notices/translations", "/board", "/board/E1415000004111")
+         "/notices/translations", "/board", "/board/E1415000004111", "/map",
+         "/map?language=vi", "/board/map")
 
 
 @pytest.mark.parametrize("tag", ui_languages())

@@ -3,7 +3,6 @@ queued for the coordinator and summed up in the situation table."""
 
 import concurrent.futures
 import datetime
-import json
 import re
 
 import pytest

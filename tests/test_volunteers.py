@@ -13,7 +13,7 @@ from disaster_support.shelters import registry
 from disaster_support.volunteers import assignments
 from disaster_support.volunteers import registry as volunteers
 
-from conftest import KAMIMIZO, PASSWORD, YOKOYAMA, csrf_token, sign_in
+from conftest import KAMIMIZO, PASSWORD, csrf_token, sign_in
 
 ACTOR = Actor("test", "coordinator", "test")
 WARDS = {"midori", "chuo", "minami"}

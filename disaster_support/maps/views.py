@@ -1,0 +1,151 @@
+"""Map pages (the coordinator's, the public one), base map tiles, map libraries."""
+
+import json
+
+from flask import (Blueprint, abort, current_app, render_template, request, send_from_directory,
+                   url_for)
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from ..accounts.access import access
+from ..db import get_db
+from ..formatting import label_of_category, language_name
+from ..i18n import chosen_language
+from ..needs.records import URGENCIES
+from ..notices.views import board_language
+from ..shelters.registry import STATUSES
+from ..vocabulary import languages, need_categories
+from . import assets, layers
+from .build import build_map
+from .tiles import EMPTY_PNG, TilesError, open_tileset
+
+bp = Blueprint("maps", __name__)
+YEAR = 365 * 24 * 3600
+
+
+def init_app(app):
+    """Open the configured tile set once; a broken one leaves the maps without tiles
+    and says why on the coordinator's map, rather than stopping the app."""
+    try:
+        app.extensions["tiles"] = open_tileset(app.config.get("TILES"))
+        app.extensions["tiles_error"] = None
+    except TilesError as error:
+        app.extensions["tiles"] = None
+        app.extensions["tiles_error"] = error
+        with app.app_context():
+            app.logger.warning("%s", error)
+
+
+def json_for_html(data):
+    """Compact JSON for a <script type="application/json"> element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _labels(tag, public=False):
+    labels = {
+        "base_map": _("Base map"),
+        "wards": _("Ward boundaries"),
+        "shelters": _("Shelters"),
+        "statuses": {k: str(v) for k, v in STATUSES.items()},
+        "alt_lang": "ja" if tag == "ja-x-easy" else "en",
+    }
+    if public:
+        labels["board"] = _("Notices for this shelter")
+        return labels
+    return {
+        **labels,
+        "needs": _("Unmet needs"),
+        "volunteers": _("Volunteers checked in"),
+        "evacuees": _("Evacuees"),
+        "foreign": _("Foreign evacuees"),
+        "no_unmet_needs": _("No unmet needs"),
+        "critical": str(URGENCIES["critical"]),
+        "language": _("Language"),
+        "what": _("What is needed"),
+        "count": _("Needs"),
+        "people": _("Number of people"),
+        "shelter_page": _("Open the shelter page"),
+        "center": _("the disaster prevention center"),
+        "languages": {t: language_name(t) for t in languages()},
+        "categories": {c: label_of_category(c) for c in need_categories()},
+    }
+
+
+def _tile_layer():
+    tiles = current_app.extensions.get("tiles")
+    if tiles is None:
+        return None, None
+    # Leaflet fills in {z}/{x}/{y}; url_for would escape the braces.
+    return tiles, url_for("maps.tile", z=0, x=0, y=0).replace("/0/0/0.png", "/{z}/{x}/{y}.png")
+
+
+def _page_map(kind, tag):
+    tiles, tile_url = _tile_layer()
+    city = current_app.extensions["city"]
+    return build_map(kind, city=city, tag=tag, labels=_labels(tag, kind == "public"), tiles=tiles,
+                     tile_url=tile_url), city
+
+
+@bp.get("/map")
+@access("coordinator")
+def coordinator_map():
+    db = get_db()
+    tag = chosen_language()
+    rendered, city = _page_map("coordinator", tag)
+    language = request.args.get("language")
+    if language not in languages():
+        language = None
+    data = {
+        **layers.coordinator_layers(db, tag),
+        "volunteers": layers.volunteer_layer(db, city.coordination_center),
+        "labels": _labels(tag),
+        "attribution": city.attribution,
+        "urls": {"shelter": url_for("shelters.detail", shelter_id="__ID__"),
+                 "volunteer": url_for("volunteers.detail", volunteer_id=0).replace(
+                     "/0", "/__ID__")},
+    }
+    return render_template(
+        "maps/map.html", map=rendered, data=json_for_html(data), language=language,
+        need_languages=layers.need_languages(db), shelters=len(data["shelters"]),
+        tiles_error=current_app.extensions.get("tiles_error"), labels_statuses=STATUSES)
+
+
+@bp.get("/board/map")
+@access("public")
+def public_map():
+    tag = board_language()
+    rendered, city = _page_map("public", tag)
+    data = {
+        **layers.public_layers(get_db(), tag),
+        "labels": _labels(tag, public=True),
+        "attribution": city.attribution,
+        "urls": {"board": url_for("notices.board", shelter_id="__ID__", lang=tag)},
+    }
+    return render_template("maps/board_map.html", map=rendered, data=json_for_html(data),
+                           tag=tag, languages=languages(), labels_statuses=STATUSES)
+
+
+@bp.get("/tiles/<int:z>/<int:x>/<int:y>.png")
+@access("public")
+def tile(z, x, y):
+    tiles = current_app.extensions.get("tiles")
+    if tiles is None or not 0 <= z <= 22 or not (0 <= x < 1 << z and 0 <= y < 1 << z):
+        abort(404)
+    data = tiles.tile(z, x, y)
+    response = current_app.response_class(data or EMPTY_PNG,
+                                          mimetype=tiles.media_type if data else "image/png")
+    response.cache_control.public = True
+    response.cache_control.max_age = 24 * 3600
+    return response
+
+
+@bp.get("/vendor/<library>/<version>/<path:filename>")
+@access("public")
+def vendor(library, version, filename):
+    """Leaflet and plugins from their xstatic packages; the version is in the URL,
+    so the files are cached for a year."""
+    found = assets.LIBRARIES.get(library)
+    if found is None or version != found.version:
+        abort(404)
+    return send_from_directory(found.folder, filename, max_age=YEAR)
