@@ -22,6 +22,8 @@ class Ward:
     def name(self, locale="ja"):
         if locale in self.names:
             return self.names[locale]
+        if locale == "ja-x-easy" and "ja-Hrkt" in self.names:
+            return self.names["ja-Hrkt"]  # Easy Japanese reads kana
         if locale.startswith("ja"):
             return self.names["ja"]
         return self.names.get("en") or self.names["ja"]

@@ -299,3 +299,11 @@ def test_2500_shelters_make_a_page_under_400_kb(app, people, db):
     assert len(map_data(html)["shelters"]) >= 2500
     assert len(html.encode()) < 400_000
     assert len(client.get("/board/map").data) < 400_000
+
+
+def test_ward_names_follow_the_readers_script(app):
+    midori = app.extensions["city"].ward("midori")
+    assert [midori.name(t) for t in ("ja", "ja-x-easy", "en", "vi")] == [
+        "緑区", "みどりく", "Midori-ku", "Midori-ku"]
+    html = app.test_client().get("/board/map?lang=ja-x-easy").get_data(as_text=True)
+    assert '"label": "\\u307f\\u3069\\u308a\\u304f"' in html  # みどりく, on the ward layer
