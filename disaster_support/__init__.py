@@ -66,13 +66,14 @@ def create_app(config=None, instance_path=None):
     from .maps import views as maps
     from .needs.views import bp as needs_bp
     from .notices.views import bp as notices_bp
+    from .offline import bp as offline_bp
     from .shelters.views import bp as shelters_bp
     from .volunteers.views import bp as volunteers_bp
 
     access.init_app(app)
     maps.init_app(app)
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
-                      maps.bp, audit_bp, api_bp):
+                      maps.bp, offline_bp, audit_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 

@@ -65,14 +65,21 @@ def update_shelter(shelter_id):
     if not isinstance(values, dict):
         return render_error(400, _l("The body must be a JSON object."))
     db = get_db()
+    expected = values.pop("expected", None)
+    if expected is not None and not isinstance(expected, dict):
+        return render_error(400, _l("Some fields are not valid; nothing was saved."),
+                            {"expected": _l("expected: the values you saw, as a JSON object.")})
     try:
-        changes = registry.update_shelter(db, shelter_id, values, actor=current().actor("api"))
+        changes = registry.update_shelter(db, shelter_id, values, actor=current().actor("api"),
+                                          expected=expected)
         shelter = registry.get_shelter(db, shelter_id)
     except registry.ShelterNotFound:
         return render_error(404, _l("There is no shelter with this ID."))
     except registry.ValidationError as exc:
         return render_error(400, _l("Some fields are not valid; nothing was saved."),
                             exc.errors)
+    except registry.Conflict as exc:
+        return _conflict(exc, {"shelter": shelter_json(exc.current)})
     return jsonify({"shelter": shelter_json(shelter),
                     "changes": [{"field": f, "old": o, "new": n} for f, o, n in changes]})
 
@@ -159,19 +166,29 @@ def update_need(need_id):
     actor = current().actor("api")
     status = values.pop("status", None)
     reason = values.pop("reason", None)
+    expected = values.pop("expected_status", None)
     try:
         with db_transaction(db):
             need, changed = records.update_need(db, need_id, values, actor=actor,
                                                 only=current().shelters)
-            if status is not None and status != need["status"]:
+            if status is not None and (status != need["status"] or expected is not None):
                 need = records.transition(db, need_id, status, actor=actor, reason=reason,
-                                          only=current().shelters)
+                                          only=current().shelters, expected=expected)
     except records.NeedNotFound:
         return render_error(404, _l("There is no need with this ID."))
     except registry.ValidationError as exc:
         return render_error(400, _l("Some fields are not valid; nothing was saved."),
                             exc.errors)
+    except registry.Conflict as exc:
+        return _conflict(exc, {"need": need_json(exc.current)})
     return jsonify({"need": need_json(need)})
+
+
+def _conflict(exc, current_record):
+    """409: changed meanwhile by someone else; the body holds the record as it is now."""
+    return jsonify({"error": str(_l("Changed meanwhile by someone else: nothing was saved.")),
+                    "errors": {k: str(v) for k, v in exc.errors.items()},
+                    **current_record}), 409
 
 
 @bp.get("/situation")
@@ -246,6 +263,9 @@ def openapi_document():
                         "400": {"description": "bad input, one message per field; "
                                                "nothing saved",
                                 "content": {"application/json": {"schema": error}}},
+                        "409": {"description": "a field in `expected` was changed meanwhile; "
+                                               "nothing saved; `shelter` is the shelter now",
+                                "content": {"application/json": {"schema": error}}},
                         "404": {"description": "unknown shelter"},
                         "415": {"description": "body not JSON"}}}},
             "/needs": {
@@ -285,6 +305,10 @@ def openapi_document():
                               "200": {"description": "updated"},
                               "400": {"description": "invalid transition or field",
                                       "content": {"application/json": {"schema": error}}},
+                              "409": {"description": "the status is no longer "
+                                                     "`expected_status`; nothing saved; "
+                                                     "`need` is the need now",
+                                      "content": {"application/json": {"schema": error}}},
                               "404": {"description": "unknown need"}}}},
             "/situation": {"get": {
                 "summary": "Unresolved needs by language × category; foreign evacuees by "
@@ -310,6 +334,9 @@ def openapi_document():
                               "replaces all counts",
                               "additionalProperties": {"type": "integer", "minimum": 0}},
                 "staff_languages": {"type": "array", "items": {"type": "string"}},
+                "expected": {"type": "object", "description": "the values the client saw "
+                             "(e.g. before going offline): a field changed meanwhile to "
+                             "another value makes a 409 conflict"},
                 **{fact: tri_state for fact in registry.FACTS}}},
             "NewNeed": {"type": "object", "additionalProperties": False,
                         "required": ["client_id", "shelter_id", "category", "language",
@@ -329,6 +356,9 @@ def openapi_document():
                             "confirm_personal": {"type": "boolean"}}},
             "NeedUpdate": {"type": "object", "additionalProperties": False, "properties": {
                 "status": {"enum": list(records.STATUSES)},
+                "expected_status": {"enum": list(records.STATUSES), "description": "the status "
+                                    "the client saw: another one now makes a 409 conflict; "
+                                    "already `status` (a retry) changes nothing"},
                 "reason": {"type": "string", "maxLength": records.MAX_REASON},
                 "people": {"type": "integer", "minimum": 1, "maximum": records.MAX_PEOPLE},
                 "urgency": {"enum": list(records.URGENCIES)},

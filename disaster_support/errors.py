@@ -37,9 +37,10 @@ def render_error(status, message, errors=None):
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return render_error(400, _l(
-            "The form expired or did not come from this site. Reload the page and try "
-            "again: nothing was saved."))
+        message = _l("The form expired or did not come from this site. Reload the page and "
+                     "try again: nothing was saved.")
+        # the field lets a tablet's outbox know it may renew its token and retry
+        return render_error(400, message, {"csrf_token": message})
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -73,6 +73,17 @@ def browser():
         browser.close()
 
 
+def refuse_outside(base, outside):
+    """A route handler: requests to the app go on; any other is noted and refused."""
+    def route(r):
+        if urlparse(r.request.url).netloc != urlparse(base).netloc:
+            outside.append(r.request.url)
+            return r.abort()
+        return r.continue_()
+
+    return route
+
+
 @pytest.fixture
 def page_watch(browser, live_server):
     """A page that refuses any request outside the app and records problems."""
@@ -83,14 +94,7 @@ def page_watch(browser, live_server):
         context = browser.new_context(viewport={"width": width, "height": height},
                                       has_touch=True)
         page = context.new_page()
-
-        def route(r):
-            if urlparse(r.request.url).netloc != urlparse(base).netloc:
-                outside.append(r.request.url)
-                return r.abort()
-            return r.continue_()
-
-        page.route("**/*", route)
+        page.route("**/*", refuse_outside(base, outside))
         page.on("console", lambda m: m.type == "error" and problems.append(m.text))
         page.on("pageerror", lambda e: problems.append(str(e)))
         if user:
@@ -162,7 +166,7 @@ def test_a_tablet_joins_by_link_and_records_a_need_in_three_taps(page_watch, liv
 
     page.fill("form.headcount input[name=evacuees]", "777")
     page.tap("form.headcount button.primary")
-    page.wait_for_selector(".flash")
+    page.wait_for_selector("#tablet-message:has-text('Head counts saved')")
     shelter = requests.get(f"{live_server['url']}/api/v1/shelters/{shelter_id}",
                            headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
     assert shelter["evacuees"] == 777

@@ -94,7 +94,8 @@ def test_published_to_one_ward_every_board_there_shows_it_in_16_languages(
     assert records.get_notice(db, notice_id)["state"] == "expired"
 
 
-def test_the_board_is_small_and_needs_no_javascript(app, coordinator_client, db):
+def test_the_board_is_small_and_works_without_javascript(app, coordinator_client, db):
+    """Its one script only keeps the page for offline use and says how old it is."""
     publish_water(coordinator_client, db, area_kind="all")
     response = app.test_client().get(f"/board/{KAMIMIZO}?lang=ne")
     page = response.get_data(as_text=True)
@@ -103,8 +104,12 @@ def test_the_board_is_small_and_needs_no_javascript(app, coordinator_client, db)
     icons = sum(len(app.test_client().get(src).data)
                 for src in set(re.findall(r'src="([^"]+)"', page)))
     assert len(response.data) + len(css.data) + icons < 30_000
-    assert "<script" not in page
+    scripts = re.findall(r"<script[^>]*>", page)
+    assert [s for s in scripts if "src=" in s] == [
+        s for s in scripts if re.search(r'src="/static/js/offline\.js\?v=\w+"', s)]
+    assert len(scripts) == 2  # offline.js, and its texts as JSON
     assert '<html lang="ne">' in page
+    assert "<form" not in page and "Data of" not in page  # texts in Nepali
 
 
 def test_free_text_says_not_yet_translated_until_someone_translates(

@@ -233,9 +233,10 @@ def check_api_csrf():
     except CSRFInvalid:
         from ..errors import render_error
 
-        return render_error(400, _l("A request signed in by cookie needs the page's CSRF token "
-                                    "in the X-CSRFToken header (or use a bearer token). "
-                                    "Nothing was saved."))
+        message = _l("A request signed in by cookie needs the page's CSRF token in the "
+                     "X-CSRFToken header (or use a bearer token). Nothing was saved.")
+        # the field lets a tablet's outbox know it may renew its token and retry
+        return render_error(400, message, {"csrf_token": message})
     return None
 
 

@@ -15,7 +15,8 @@ from flask_babel import lazy_pgettext
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..personal_data import looks_personal
-from ..shelters.registry import ShelterNotFound, ValidationError, get_shelter, whole_number
+from ..shelters.registry import (Conflict, ShelterNotFound, ValidationError, get_shelter,
+                                 whole_number)
 from ..vocabulary import languages, need_categories
 
 URGENCIES = {
@@ -254,10 +255,30 @@ def allowed_next(status):
     return TRANSITIONS[status]
 
 
-def transition(db, need_id, to_status, *, actor, reason=None, only=None, at=None):
-    """Move one need on; refuse an invalid step with a message that says why."""
+def transition(db, need_id, to_status, *, actor, reason=None, only=None, at=None,
+               expected=None):
+    """Move one need on; refuse an invalid step with a message that says why.
+
+    ``expected`` is the status the writer saw (a tablet that was offline): if the
+    need has moved on since, to another status than ``to_status``, Conflict is
+    raised and nothing changes; if it already is ``to_status`` (a retry), nothing
+    changes and the need is returned.
+    """
     with write_transaction(db):
-        return apply_transition(db, need_id, to_status, actor=actor, reason=reason, only=only, at=at)
+        if expected is not None:
+            need = get_need(db, need_id)
+            if only is not None and need["shelter_id"] not in only:
+                raise NeedNotFound(need_id)
+            if need["status"] == to_status:
+                return need
+            if need["status"] != expected:
+                raise Conflict({"status": _l(
+                    "Need %(id)s was changed meanwhile: it is “%(current)s” now, not "
+                    "“%(seen)s”. Nothing was saved.", id=need_id,
+                    current=STATUSES.get(need["status"], need["status"]),
+                    seen=STATUSES.get(expected, expected))}, need)
+        return apply_transition(db, need_id, to_status, actor=actor, reason=reason, only=only,
+                                at=at)
 
 
 def apply_transition(db, need_id, to_status, *, actor, reason=None, only=None, at=None):

@@ -12,7 +12,7 @@ from ..accounts.access import access, current
 from ..db import get_db
 from ..i18n import chosen_language
 from ..shelters import registry
-from ..shelters.registry import ValidationError
+from ..shelters.registry import Conflict, ValidationError
 from ..shelters.views import parse_choices
 from ..vocabulary import category_label, languages, need_categories
 from . import answers, records, situation
@@ -132,10 +132,11 @@ def change_status(need_id):
     try:
         need = records.transition(db, need_id, request.form.get("status", ""),
                                   reason=request.form.get("reason"),
-                                  actor=current().actor("form"), only=current().shelters)
+                                  actor=current().actor("form"), only=current().shelters,
+                                  expected=request.form.get("expected_status") or None)
     except records.NeedNotFound:
         abort(404)
-    except ValidationError as exc:
+    except (ValidationError, Conflict) as exc:
         for message in exc.errors.values():
             flash(str(message), "error")
         return redirect(_back(back, need_id)), 303

@@ -83,6 +83,19 @@ class ValidationError(ValueError):
         self.errors = errors
 
 
+class Conflict(Exception):
+    """Someone else changed what a (delayed) write expected: nothing was saved.
+
+    ``errors`` maps each field to a message; ``current`` is the record as it is now,
+    so that the writer can show both and decide.
+    """
+
+    def __init__(self, errors, current):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+        self.current = current
+
+
 _SELECT = """
 SELECT s.*,
        (SELECT json_group_object(language, people) FROM shelter_language
@@ -174,6 +187,29 @@ def foreign_evacuees_by_language(db):
         "SELECT language, sum(people) FROM shelter_language GROUP BY language "
         "ORDER BY sum(people) DESC"
     ).fetchall())
+
+
+def _check_expected(current, expected, clean):
+    """A field conflicts when it changed since the writer saw it, unless it already
+    holds the writer's value (a retry of a write that went through)."""
+    errors = {}
+    for field, seen in expected.items():
+        now, wanted = current[field], clean.get(field, current[field])
+        if field == "languages":
+            seen, now, wanted = ({k: v for k, v in d.items() if v} for d in (seen, now, wanted))
+        if now != seen and now != wanted:
+            errors[field] = _l(
+                "%(field)s was changed meanwhile (you saw %(seen)s, it is now %(now)s): "
+                "nothing was saved.", field=FIELD_LABELS.get(field, field),
+                seen=_counts_text(seen), now=_counts_text(now))
+    if errors:
+        raise Conflict(errors, current)
+
+
+def _counts_text(value):
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "0"
+    return _text(value)
 
 
 def get_shelter(db, shelter_id):
@@ -299,16 +335,20 @@ def _people_message(field, blank_allowed=False):
               field=FIELD_LABELS[field], max=f"{MAX_PEOPLE:,}")
 
 
-def update_shelter(db, shelter_id, values, *, actor):
+def update_shelter(db, shelter_id, values, *, actor, expected=None):
     """Apply an update in one transaction and keep every change as history.
 
     ``values`` are raw (see ``parse_update``); ``actor`` is an audit Actor.
     Returns the list of changes (field, old, new); an update that changes
-    nothing records nothing.
+    nothing records nothing. ``expected`` (raw, like ``values``) holds what the
+    writer saw, e.g. a tablet that was offline: if one of those fields has been
+    changed since to something else, Conflict is raised and nothing is written.
     """
     clean = parse_update(values)
     with write_transaction(db):
         current = get_shelter(db, shelter_id)
+        if expected:
+            _check_expected(current, parse_update(expected), clean)
         evacuees = clean.get("evacuees", current["evacuees"])
         counts = clean.get("languages", current["languages"])
         if sum(counts.values()) > evacuees:

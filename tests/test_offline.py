@@ -1,0 +1,157 @@
+"""Tablets and boards with no network, in headless Chromium with the real server and
+its service worker: nothing recorded is lost or doubled."""
+
+import pytest
+import requests
+
+from test_browser import browser, live_server, refuse_outside  # noqa: F401  (fixtures)
+
+
+@pytest.fixture
+def device(browser, live_server):  # noqa: F811
+    """A fresh tablet (its own storage and service worker) that refuses anything
+    outside the app and records page errors."""
+    base = live_server["url"]
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True)
+    outside, problems = [], []
+    context.route("**/*", refuse_outside(base, outside))
+    page = context.new_page()
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    yield context, page, outside, problems
+    context.close()
+
+
+def join(page, live_server):  # noqa: F811
+    page.goto(live_server["tablet_link"] + "?lang=en")
+    page.tap("button.primary")  # Join
+    page.wait_for_selector("form.need-form")
+    page.wait_for_selector("html[data-offline-ready=kept]", state="attached")
+    shelter_id = page.url.split("/shelters/")[1].split("/")[0]
+    token = live_server["tablet_link"].rsplit("/", 1)[1]
+    return shelter_id, {"Authorization": f"Bearer {token}"}
+
+
+def server_needs(live_server, shelter_id, auth):  # noqa: F811
+    url = f"{live_server['url']}/api/v1/needs?shelter_id={shelter_id}&status=all&limit=1000"
+    return requests.get(url, headers=auth, timeout=5).json()["needs"]
+
+
+def three_taps(page, category, language, people):
+    page.tap(f"label.tile:has(input[value={category}])")
+    page.tap(f".languages label.tile:has(input[value={language}])")
+    page.tap(f"button[name=people][value='{people}']")
+
+
+TAPS = [("interpretation", "vi", 1), ("food", "ne", 2), ("medicine", "zh-Hans", 3),
+        ("water", "en", 4), ("information", "ko", 5)]
+
+
+def test_needs_recorded_offline_are_sent_exactly_once_when_the_network_returns(
+        device, live_server):  # noqa: F811
+    context, page, outside, problems = device
+    shelter_id, auth = join(page, live_server)
+    before = {n["id"] for n in server_needs(live_server, shelter_id, auth)}
+
+    context.set_offline(True)
+    for n, (category, language, people) in enumerate(TAPS, start=1):
+        three_taps(page, category, language, people)
+        page.wait_for_selector(f"html[data-outbox='{n}']", state="attached")
+    assert "Waiting to send: 5" in page.inner_text("#outbox")
+    assert "Offline" in page.inner_text("#connection")
+
+    page.reload()  # still offline: the kept page, and the outbox kept in IndexedDB
+    page.wait_for_selector("html[data-outbox='5']", state="attached")
+    assert "Waiting to send: 5" in page.inner_text("#outbox")
+    assert {n["id"] for n in server_needs(live_server, shelter_id, auth)} == before
+
+    context.set_offline(False)  # the network returns: sent by itself
+    page.wait_for_selector("html[data-outbox='0']", state="attached", timeout=30_000)
+    new = [n for n in server_needs(live_server, shelter_id, auth) if n["id"] not in before]
+    assert sorted((n["category"], n["language"], n["people"]) for n in new) == sorted(TAPS)
+    assert "Last sent to the center" in page.inner_text("#connection")
+    # the shelter's list on the page comes from the server again
+    page.wait_for_function("document.querySelectorAll('#needs [data-need]').length >= 5")
+    assert outside == [] and problems == []
+
+
+def test_a_flaky_network_and_double_taps_never_double_a_need(device, live_server):  # noqa: F811
+    context, page, outside, problems = device
+    shelter_id, auth = join(page, live_server)
+    before = {n["id"] for n in server_needs(live_server, shelter_id, auth)}
+    answered = {"count": 0}
+
+    def flaky(route):
+        """Every other need reaches the server but its answer is lost on the way back."""
+        if route.request.method != "POST":
+            return route.continue_()
+        response = route.fetch()
+        answered["count"] += 1
+        if answered["count"] % 2:
+            return route.abort("connectionreset")
+        return route.fulfill(response=response)
+
+    context.route("**/api/v1/needs", flaky)
+    for category, language, people in TAPS[:3]:
+        page.tap(f"label.tile:has(input[value={category}])")
+        page.tap(f".languages label.tile:has(input[value={language}])")
+        button = page.locator(f"button[name=people][value='{people}']")
+        button.dblclick()  # a double tap
+    for _ in range(10):
+        if page.get_attribute("html", "data-outbox") == "0":
+            break
+        page.click("#outbox .send-now")  # and the "Send now" button, repeatedly
+        page.wait_for_timeout(300)
+    page.wait_for_selector("html[data-outbox='0']", state="attached", timeout=30_000)
+    new = [n for n in server_needs(live_server, shelter_id, auth) if n["id"] not in before]
+    assert sorted((n["category"], n["language"], n["people"]) for n in new) == sorted(TAPS[:3])
+    assert answered["count"] > 3  # some were sent again, and recorded once
+    assert outside == [] and problems == []
+
+
+def test_a_change_made_at_the_center_meanwhile_is_shown_not_overwritten(
+        device, live_server):  # noqa: F811
+    context, page, outside, problems = device
+    shelter_id, auth = join(page, live_server)
+    three_taps(page, "hygiene", "vi", 2)
+    page.wait_for_selector("html[data-outbox='0']", state="attached")
+    page.wait_for_selector("#needs [data-need][data-status=open]")
+    need_id = page.locator("#needs [data-need][data-status=open]").first.get_attribute(
+        "data-need")
+
+    context.set_offline(True)
+    page.locator(f"#needs [data-need='{need_id}'] button[value=in_progress]").tap()
+    page.wait_for_selector("html[data-outbox='1']", state="attached")
+    # meanwhile the center resolves it
+    coordinator = requests.Session()
+    coordinator.headers.update(auth)
+    response = coordinator.patch(f"{live_server['url']}/api/v1/needs/{need_id}",
+                                 json={"status": "resolved"}, timeout=5)
+    assert response.status_code == 200
+
+    context.set_offline(False)
+    page.wait_for_selector("#outbox .decide.conflict")
+    assert "changed at the center meanwhile" in page.inner_text("#outbox")
+    need = coordinator.get(f"{live_server['url']}/api/v1/needs/{need_id}", timeout=5).json()
+    assert need["status"] == "resolved"  # not overwritten
+    page.click("#outbox .decide button:has-text('Dismiss')")
+    page.wait_for_selector("#outbox .decide", state="detached")
+    assert outside == [] and problems == []
+
+
+def test_the_board_opens_offline_in_the_last_chosen_language(device, live_server):  # noqa: F811
+    context, page, outside, problems = device
+    base = live_server["url"]
+    page.goto(base + "/board")
+    shelter = page.locator("ul.shelters a").first.get_attribute("href").split("?")[0]
+    page.goto(base + shelter + "?lang=ne")
+    page.wait_for_selector("html[data-offline-ready=kept]", state="attached")
+    assert page.get_attribute("html", "lang") == "ne"
+
+    context.set_offline(True)
+    page.goto(base + shelter)
+    assert page.get_attribute("html", "lang") == "ne"
+    assert page.locator("article").count() >= 1
+    page.wait_for_selector("#connection.offline")
+    page.goto(base + "/board/E9999999999")  # never opened here: said plainly
+    assert page.locator("h1").count() == 1
+    assert outside == [] and problems == []
