@@ -62,6 +62,7 @@ def create_app(config=None, instance_path=None):
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
     from .audit.views import bp as audit_bp
+    from .drills import views as drills
     from .home import bp as home_bp
     from .maps import views as maps
     from .needs.views import bp as needs_bp
@@ -72,8 +73,9 @@ def create_app(config=None, instance_path=None):
 
     access.init_app(app)
     maps.init_app(app)
+    drills.init_app(app)
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
-                      maps.bp, offline_bp, audit_bp, api_bp):
+                      maps.bp, offline_bp, drills.bp, audit_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 

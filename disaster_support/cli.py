@@ -332,3 +332,134 @@ def build_wards(sources, out, tolerance):
     Path(out).write_text(json.dumps(layer, ensure_ascii=False, separators=(",", ":")),
                          encoding="utf-8")
     click.echo(f"{out}: {len(layer['features'])} wards")
+
+
+@main.group()
+def drill():
+    """Drills on a database of their own: start, deliver injects, end, report."""
+
+
+def _drill_app():
+    app = make_app()
+    return app
+
+
+@drill.command("list")
+@instance_option
+def drill_list():
+    """The scenarios, and the drills that have ended."""
+    from .drills.runs import active_drill, archived
+    from .drills.scenarios import list_scenarios
+
+    app = _drill_app()
+    with app.app_context():
+        for scenario in list_scenarios(app.config["CITY_DIR"]):
+            click.echo(f"{scenario.id:28} {scenario.duration:4} min  {len(scenario.injects):3} "
+                       f"injects  {scenario.text('title', 'ja')}")
+        running = active_drill(app)
+        if running:
+            click.echo(_("Running: %(title)s", title=running["id"]))
+        for report in archived(app):
+            summary = report["summary"]
+            click.echo(f"{report['drill']['id']:44} {summary['needs']:3} needs, "
+                       f"{summary['unmet_at_end']} unmet at the end")
+
+
+@drill.command("start")
+@instance_option
+@click.argument("scenario")
+@click.option("--speed", type=click.Choice(["real", "fast", "manual"]), default="fast",
+              show_default=True, help="fast: ten times faster; manual: only by `drill next`.")
+def drill_start(scenario, speed):
+    """Start a drill: the app (and every command) uses the drill's database until
+    `drill end`; live data is not touched."""
+    from .drills.runs import DrillError, start
+    from .drills.scenarios import ScenarioError
+
+    app = _drill_app()
+    with app.app_context():
+        try:
+            drill_id = start(app, scenario, speed)
+        except (DrillError, ScenarioError) as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(_("Drill %(id)s started: every page now shows the drill, and live data is "
+                     "not touched.", id=drill_id))
+
+
+@drill.command("status")
+@instance_option
+def drill_status():
+    """Deliver the injects whose time has come; show the drill's clock."""
+    from .db import NOW, get_db
+    from .drills import runs
+
+    app = _drill_app()
+    with app.app_context():
+        if not runs.active_drill(app):
+            raise click.ClickException(str(_("No drill is running.")))
+        db = get_db()
+        runs.deliver_due(db)
+        state = runs.info(db)
+        click.echo(f"{state['id']}  T+{runs.minute_at(state, NOW()):.0f} min  "
+                   f"({state['mode']})")
+        for inject in runs.delivered(db):
+            click.echo(f"  ✓ T+{inject['at_minute']:g}  {inject['kind']}")
+        for inject in runs.pending(db):
+            click.echo(f"    T+{inject['at_minute']:g}  {inject['kind']}")
+
+
+@drill.command("next")
+@instance_option
+def drill_next():
+    """Deliver the next inject now (the facilitator's button)."""
+    from .db import get_db
+    from .drills import runs
+
+    app = _drill_app()
+    with app.app_context():
+        if not runs.active_drill(app):
+            raise click.ClickException(str(_("No drill is running.")))
+        inject = runs.deliver_next(get_db())
+        click.echo(f"T+{inject['at_minute']:g} {inject['kind']}" if inject else
+                   _("Every inject has been delivered."))
+
+
+@drill.command("end")
+@instance_option
+def drill_end():
+    """End the drill: its database and report stay in the instance's drills/ folder."""
+    from .drills.runs import DrillError, drills_folder, end
+
+    app = _drill_app()
+    with app.app_context():
+        try:
+            report = end(app)
+        except DrillError as error:
+            raise click.ClickException(str(error)) from error
+        summary = report["summary"]
+        click.echo(_("The drill has ended: live data is back."))
+        click.echo(f"{drills_folder(app) / report['drill']['id']}: {summary['needs']} needs, "
+                   f"{summary['unmet_at_end']} unmet at the end")
+
+
+@drill.command("report")
+@instance_option
+@click.argument("drill_id")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
+              help="Write one row per need to this CSV file.")
+def drill_report(drill_id, csv_path):
+    """Print an ended drill's summary (or write its CSV)."""
+    from .drills.report import report_csv
+    from .drills.runs import archived_report
+
+    app = _drill_app()
+    with app.app_context():
+        report = archived_report(app, drill_id)
+        if report is None:
+            raise click.ClickException(f"No ended drill {drill_id}")
+        if csv_path:
+            Path(csv_path).write_text("\ufeff" + report_csv(report, banner=f"DRILL / 訓練 · "
+                                                                          f"{drill_id}"),
+                                      encoding="utf-8")
+        for key, value in report["summary"].items():
+            click.echo(f"{key:24} {'—' if value is None else value}")

@@ -294,6 +294,21 @@ MIGRATIONS = [
         PRIMARY KEY (need_id, notice_id)
     );
     """,
+    # 7: drills: what a drill database is (scenario, speed, start) and its injects.
+    """
+    CREATE TABLE drill_info (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE drill_inject (
+        id INTEGER PRIMARY KEY,
+        at_minute REAL NOT NULL,
+        kind TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        delivered_at TEXT,
+        result TEXT
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -372,9 +387,13 @@ def write_transaction(db):
         db.conn.execute("COMMIT")
 
 
+def NOW():  # noqa: N802  (a replaceable clock: tests of drills run an accelerated one)
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 def utcnow():
     """Times are stored in UTC as ISO 8601 with offset, to the second."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return NOW().replace(microsecond=0).isoformat()
 
 
 TOKYO = datetime.timezone(datetime.timedelta(hours=9), "Asia/Tokyo")
@@ -390,8 +409,16 @@ def to_tokyo(value):
 def get_db():
     """The request's connection, opened on first use."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = connect(database_path(current_app))
     return g.db
+
+
+def database_path(app):
+    """The live database, or during a drill the drill's own (see drills/runs.py)."""
+    from .drills.runs import active_drill
+
+    drill = active_drill(app)
+    return drill["database"] if drill else app.config["DATABASE"]
 
 
 def close_db(_exc=None):

@@ -3,6 +3,7 @@ a weekday-afternoon earthquake (deterministic, so every newcomer sees the
 same picture and re-running changes nothing)."""
 
 import datetime
+import json
 import random
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def load_demo(app):
     needs = _demo_needs(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
     _demo_notices(db, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
     _demo_volunteers(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS], city)
+    _demo_drill(app, random.Random(20261118))
     return {"shelters": registry.count_shelters(db)["shelters"],
             "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total, "needs": needs,
             "first_open": chosen[0]["id"], "first_open_name": chosen[0]["name"]}
@@ -249,3 +251,67 @@ def _spread(rng, people):
     for tag in rng.choices(tags, weights=weights, k=people):
         counts[tag] = counts.get(tag, 0) + 1
     return counts
+
+
+DEMO_DRILL = "m7-weekday-afternoon"
+
+
+def _demo_drill(app, rng):
+    """The earthquake drill as the city held it a week ago, with its report: needs
+    taken on a few minutes after they came in, most resolved, some still waiting
+    at the end; an interpreter matched; one notice in Japanese only."""
+    from . import db as database
+    from .drills import runs
+    from .notices import records as notices
+    from .volunteers import assignments
+
+    if runs.archived(app) or runs.active_drill(app):
+        return
+    real_clock = database.NOW
+    moment = {"now": real_clock() - datetime.timedelta(days=7)}
+    database.NOW = lambda: moment["now"]  # the drill's own time, a week ago
+    try:
+        runs.start(app, DEMO_DRILL, "fast")
+        db = database.connect(runs.active_drill(app)["database"])
+        state = runs.info(db)
+        actions = []  # (minute, what to do)
+        for inject in runs.pending(db):
+            actions.append((inject["at_minute"], lambda: runs.deliver_due(db)))
+            if inject["kind"] != "need" or json.loads(inject["spec"])["category"] == \
+                    "interpretation":
+                continue  # interpreters: left to the matching at T+42
+            taken = inject["at_minute"] + rng.randint(3, 25)
+            done = taken + rng.randint(15, 80)
+            if rng.random() < 0.8:
+                actions.append((taken, lambda i=inject["id"]: _move(db, i, "in_progress")))
+                if rng.random() < 0.75:
+                    actions.append((done, lambda i=inject["id"]: _move(db, i, "resolved")))
+        actions.append((42, lambda: assignments.propose(db, actor=DEMO)))
+        actions.append((47, lambda: [assignments.confirm(db, a["id"], actor=DEMO) for a in
+                                     assignments.list_assignments(db, status="proposed")]))
+
+        def notice():
+            notice_id = notices.create_notice(
+                db, title="給水のお知らせ", body="上溝中学校の体育館で飲料水を配ります。",
+                category="water", source_language="ja", actor=DEMO)
+            notices.publish(db, notice_id, actor=DEMO)
+
+        actions.append((35, notice))
+        for minute, action in sorted(actions, key=lambda a: a[0]):
+            if minute <= state["duration"]:
+                moment["now"] = datetime.datetime.fromisoformat(runs.moment_of(state, minute))
+                action()
+        moment["now"] = datetime.datetime.fromisoformat(runs.moment_of(state, state["duration"]))
+        db.close()
+        runs.end(app)
+    finally:
+        database.NOW = real_clock
+
+
+def _move(db, inject_id, status):
+    result = json.loads(db.execute("SELECT result FROM drill_inject WHERE id = ?",
+                                   [inject_id]).fetchone()[0] or "{}")
+    if "need" in result:
+        need = records.get_need(db, result["need"])
+        if status in records.TRANSITIONS[need["status"]]:
+            records.transition(db, need["id"], status, actor=DEMO)

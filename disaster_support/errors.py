@@ -53,3 +53,15 @@ def init_app(app):
 
     # Flask turns unhandled errors into InternalServerError with original_exception
     app.register_error_handler(InternalServerError, unexpected_error)
+
+
+class TranslatedError(Exception):
+    """An error whose message (a lazy string) is said in the reader's language
+    when it is shown, not when it is raised."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self):
+        return str(self.message)

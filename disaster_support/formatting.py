@@ -119,6 +119,12 @@ def unservable_text(group):
     return f"{head}: {needs}, {people}"
 
 
+def need_status(status):
+    from .needs.records import STATUSES
+
+    return STATUSES.get(status, status)
+
+
 def assignment_status(status):
     from .volunteers.assignments import STATUSES
 
@@ -148,6 +154,7 @@ def init_app(app):
         unservable_text=unservable_text,
         localiso=localiso,
         assignment_status=assignment_status,
+        need_status=need_status,
         language_name=language_name,
         category_label=label_of_category,
     )

@@ -98,7 +98,7 @@ PAGES = ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope", "/dev
          "/needs/1", "/situation", "/shelters/E1415000004111/tablet", "/notices",
          "/notices/new", "/notices/new?template=water-supply", "/notices/2",
          "/notices/translations", "/board", "/board/E1415000004111", "/map",
-         "/map?language=vi", "/board/map")
+         "/map?language=vi", "/board/map", "/drills", "/offline")
 
 
 @pytest.mark.parametrize("tag", ui_languages())

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from ..errors import TranslatedError
+
 BASEMAP = "basemap"
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
                "webp": "image/webp"}
@@ -25,15 +27,8 @@ EMPTY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
 
 
-class TilesError(Exception):
-    """Says, in the reader's language, why a tile set cannot be used."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self):
-        return str(self.message)
+class TilesError(TranslatedError):
+    """Why a tile set cannot be used."""
 
 
 @dataclass(frozen=True)

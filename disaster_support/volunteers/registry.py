@@ -281,14 +281,14 @@ def is_available(volunteer, now=None):
     return any(start <= now < end for start, end in volunteer["availability"])
 
 
-def check_in(db, volunteer_id, place, *, actor):
-    """At the center ("center") or at a shelter (its ID)."""
+def check_in(db, volunteer_id, place, *, actor, at=None):
+    """At the center ("center") or at a shelter (its ID); ``at`` for drills."""
     if place != "center" and not db.execute("SELECT 1 FROM shelter WHERE id = ?",
                                             [place]).fetchone():
         raise ValidationError({"place": _l("Place: the center or a shelter.")})
     with write_transaction(db):
         get_volunteer(db, volunteer_id)
-        now = utcnow()
+        now = at or utcnow()
         db.execute("UPDATE volunteer SET checked_in_at = ?, checked_in_place = ?, "
                    "updated_at = ? WHERE id = ?", [now, place, now, volunteer_id])
         record(db, actor, "check_in", "volunteer", volunteer_id, at=now, after={"place": place})
