@@ -63,6 +63,7 @@ def create_app(config=None, instance_path=None):
     from .api import bp as api_bp
     from .audit.views import bp as audit_bp
     from .drills import views as drills
+    from .exports.views import bp as exports_bp
     from .home import bp as home_bp
     from .maps import views as maps
     from .needs.views import bp as needs_bp
@@ -75,7 +76,7 @@ def create_app(config=None, instance_path=None):
     maps.init_app(app)
     drills.init_app(app)
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
-                      maps.bp, offline_bp, drills.bp, audit_bp, api_bp):
+                      maps.bp, offline_bp, drills.bp, exports_bp, audit_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 
@@ -97,11 +98,15 @@ def _static_versioning(app):
     """``asset(path)`` gives a URL with a content hash, cached for a year."""
     hashes = {}
 
+    urls = {}
+
     def asset(filename):
-        if filename not in hashes or app.debug:
+        key = (filename, request.script_root if request else "")
+        if key not in urls or app.debug:
             data = (Path(app.static_folder) / filename).read_bytes()
             hashes[filename] = hashlib.sha256(data).hexdigest()[:12]
-        return url_for("static", filename=filename, v=hashes[filename])
+            urls[key] = url_for("static", filename=filename, v=hashes[filename])
+        return urls[key]
 
     @app.after_request
     def cache_static(response):

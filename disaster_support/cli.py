@@ -254,6 +254,9 @@ def serve(host, port, with_demo, threads, tiles):
                 click.echo(_("Demo data loaded: %(shelters)s places, %(open)s shelters open, "
                              "%(foreign)s foreign evacuees, %(needs)s needs.", **summary))
             _print_demo_accounts(app, _urls(host, port)[0])
+    from .backups import start_periodic
+
+    start_periodic(app)
     with app.app_context():
         click.echo(_("Instance folder: %(path)s", path=app.instance_path))
         for url in _urls(host, port):
@@ -463,3 +466,70 @@ def drill_report(drill_id, csv_path):
                                       encoding="utf-8")
         for key, value in report["summary"].items():
             click.echo(f"{key:24} {'—' if value is None else value}")
+
+
+@main.command("import-cap")
+@instance_option
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+def import_cap_command(source):
+    """Import a CAP 1.2 alert (e.g. from the prefecture) as a draft notice."""
+    from .db import get_db
+    from .notices.cap import import_cap
+    from .shelters.registry import ValidationError
+
+    app = make_app()
+    with app.app_context():
+        try:
+            notice_id, skipped = import_cap(get_db(), Path(source).read_bytes(),
+                                            actor=cli_actor())
+        except ValidationError as error:
+            raise click.ClickException("; ".join(str(m) for m in error.errors.values()))
+        click.echo(_("Draft notice %(id)s: check it, then publish.", id=notice_id))
+        if skipped:
+            click.echo(_("Languages this tool does not have were left out: %(tags)s",
+                         tags=", ".join(skipped)))
+
+
+@main.command("backup")
+@instance_option
+@click.argument("destination", type=click.Path())
+def backup_command(destination):
+    """Copy the database to DESTINATION (a file or a folder), safely while the app
+    serves; the copy is checked."""
+    from .backups import BackupError, backup
+
+    app = make_app()
+    with app.app_context():
+        try:
+            written = backup(app.config["DATABASE"], destination)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(_("Backup written and checked: %(path)s", path=str(written)))
+
+
+@main.command("restore")
+@instance_option
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(source, yes):
+    """Replace the database with the backup SOURCE, after checking it; the database
+    as it was is kept in the instance's backups/ folder."""
+    from .backups import BackupError, problems, restore
+
+    app = make_app()
+    with app.app_context():
+        found = problems(source)
+        if found:
+            raise click.ClickException("; ".join(str(p) for p in found))
+        if not yes and _interactive():
+            click.confirm(_("Replace the database of %(path)s with %(source)s?",
+                            path=app.instance_path, source=source), abort=True)
+        try:
+            kept = restore(app.config["DATABASE"], source,
+                           keep_folder=Path(app.instance_path) / "backups")
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+    make_app()  # brings an older backup's schema forward
+    click.echo(_("Restored from %(source)s.", source=source))
+    if kept:
+        click.echo(_("The database as it was: %(path)s", path=str(kept)))

@@ -1,6 +1,7 @@
 """Template filters: numbers, percentages, times and labels in the user's locale."""
 
 import datetime
+import functools
 import json
 
 from babel.units import format_unit
@@ -27,8 +28,12 @@ def age(created_at):
 
 def minutes(value):
     """A duration in two units at most, in the user's language: "1 hr 30 min"."""
-    locale = get_locale() or "en"
-    total = int(value)
+    return _duration(int(value), str(get_locale() or "en"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _duration(total, locale):
+    # remembered: Babel's unit formatting is slow, and a queue shows hundreds of ages
     if total < 60:
         return format_unit(total, "duration-minute", "short", locale=locale)
     if total < 24 * 60:

@@ -98,7 +98,8 @@ PAGES = ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope", "/dev
          "/needs/1", "/situation", "/shelters/E1415000004111/tablet", "/notices",
          "/notices/new", "/notices/new?template=water-supply", "/notices/2",
          "/notices/translations", "/board", "/board/E1415000004111", "/map",
-         "/map?language=vi", "/board/map", "/drills", "/offline")
+         "/map?language=vi", "/board/map", "/drills", "/offline",
+         "/exports")
 
 
 @pytest.mark.parametrize("tag", ui_languages())

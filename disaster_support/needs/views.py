@@ -44,7 +44,9 @@ def render_tablet(shelter, errors=None, form=None, status=200):
     return render_template(
         "needs/tablet.html", shelter=shelter, categories=need_categories(),
         tablet_languages=tablet_languages(shelter), languages=languages(),
-        urgencies=records.URGENCIES, statuses=records.STATUSES, active=active, closed=closed,
+        # plain strings: a lazy label would be translated again for every need listed
+        urgencies={k: str(v) for k, v in records.URGENCIES.items()},
+        statuses={k: str(v) for k, v in records.STATUSES.items()}, active=active, closed=closed,
         shelter_statuses=registry.STATUSES,
         client_id=uuid.uuid4().hex, errors=errors or {}, form=form or {},
         transitions=records.TRANSITIONS, max_note=records.MAX_NOTE,

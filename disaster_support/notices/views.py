@@ -268,3 +268,61 @@ def sheet(shelter_id):
     return render_template("notices/sheet.html", shelter=shelter, codes=codes,
                            main_qr=qr_svg(board_url(shelter_id, "ja-x-easy"), scale=4),
                            main_url=board_url(shelter_id, "ja-x-easy"))
+
+
+# --- CAP 1.2: alerts out, alerts in -----------------------------------------------
+
+def _public_base():
+    return (current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/")
+
+
+@bp.get("/notices/<int:notice_id>/cap.xml")
+@access("public")
+def cap_alert(notice_id):
+    """A notice as a CAP 1.2 alert: anyone for a notice that was published, the
+    coordinator for a draft."""
+    from ..drills.runs import active_drill
+    from .cap import notice_to_cap
+
+    notice = _notice_or_404(notice_id)
+    if notice["status"] == "draft" and not current().is_coordinator:
+        abort(404)
+    body = notice_to_cap(
+        get_db(), notice, city=current_app.extensions["city"],
+        board_url=_public_base() + url_for("notices.boards"),
+        exercise=bool(active_drill(current_app)), sender=current_app.config.get("CAP_SENDER"))
+    return current_app.response_class(body, mimetype="application/cap+xml", headers={
+        "Content-Disposition": f"inline; filename=notice-{notice_id}.cap.xml"})
+
+
+@bp.get("/cap/alerts.atom")
+@access("public")
+def cap_feed():
+    from .cap import atom_feed
+
+    base = _public_base()
+    body = atom_feed(get_db(), city=current_app.extensions["city"], base_url=base,
+                     cap_url=lambda i: base + url_for("notices.cap_alert", notice_id=i))
+    return current_app.response_class(body, mimetype="application/atom+xml")
+
+
+@bp.post("/notices/import-cap")
+@access("coordinator")
+def import_cap():
+    from .cap import import_cap as read_alert
+
+    upload = request.files.get("alert")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError({"alert": _("Choose a CAP alert file (XML).")})
+        notice_id, skipped = read_alert(get_db(), upload.read(),
+                                        actor=current().actor("form"))
+    except ValidationError as exc:
+        for message in exc.errors.values():
+            flash(str(message), "error")
+        return redirect(url_for("notices.index")), 303
+    flash(_("The alert is a draft notice now: check it, then publish."), "success")
+    if skipped:
+        flash(_("Languages this tool does not have were left out: %(tags)s",
+                tags=", ".join(skipped)), "info")
+    return redirect(url_for("notices.detail", notice_id=notice_id)), 303
