@@ -16,15 +16,15 @@ from flask_babel import gettext as _
 from flask_babel import get_translations
 
 from .accounts.access import access
-from .db import get_db
 from .notices.views import board_language
-from .shelters import registry
+from .shelters.views import shelter_or_404
 from .vocabulary import need_categories
 
 bp = Blueprint("offline", __name__)
 
 # Files every offline page needs, cached when the service worker installs.
-SHELL = ("css/app.css", "css/board.css", "js/offline.js", "js/tablet.js", "icons/app.svg",
+SHELL = ("css/app.css", "css/board.css", "css/talk.css", "js/offline.js", "js/tablet.js",
+         "js/talk.js", "icons/app.svg",
          "icons/app-192.png", "icons/app-512.png")
 
 
@@ -69,7 +69,7 @@ def _manifest(name, short_name, start_url, lang):
 @bp.get("/shelters/<shelter_id>/manifest.webmanifest")
 @access("shelter")
 def tablet_manifest(shelter_id):
-    shelter = _shelter(shelter_id)
+    shelter = shelter_or_404(shelter_id)
     from .i18n import chosen_language
 
     return _manifest(f"{shelter['name']} · {_('Tablet')}", shelter["name"][:12],
@@ -79,18 +79,9 @@ def tablet_manifest(shelter_id):
 @bp.get("/board/<shelter_id>/manifest.webmanifest")
 @access("public")
 def board_manifest(shelter_id):
-    shelter = _shelter(shelter_id)
+    shelter = shelter_or_404(shelter_id)
     return _manifest(f"{shelter['name']} · {_('Notice board')}", shelter["name"][:12],
                      url_for("notices.board", shelter_id=shelter_id), board_language())
-
-
-def _shelter(shelter_id):
-    try:
-        return registry.get_shelter(get_db(), shelter_id)
-    except registry.ShelterNotFound:
-        from flask import abort
-
-        abort(404)
 
 
 def page_texts():

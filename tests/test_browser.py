@@ -352,3 +352,39 @@ def test_the_public_map_on_a_phone(page_watch, live_server):
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
     assert outside == [] and problems == []
+
+
+def test_a_vietnamese_evacuee_says_no_pork_and_the_center_sees_the_need(
+        page_watch, live_server):
+    """The conversation board: Vietnamese, "I cannot eat pork", record it; the
+    coordinator's queue shows one food need in Vietnamese at that shelter."""
+    open_page, outside, problems = page_watch
+    page = open_page(1024, 768, user=None)
+    page.goto(live_server["tablet_link"] + "?lang=ja")
+    page.tap("button.primary")  # Join
+    page.wait_for_selector("form.need-form")
+    shelter_id = page.url.split("/shelters/")[1].split("/")[0]
+    coordinator = open_page(1280, 800, user="coordinator")
+    queue = (f"{live_server['url']}/api/v1/needs?shelter_id={shelter_id}&language=vi"
+             f"&category=food")
+    before = coordinator.evaluate(f"fetch('{queue}').then(r => r.json())")["count"]
+
+    page.click("nav.jump a[href$='/talk']")
+    page.click(".language-grid a[hreflang=vi]")                       # 1: the language
+    page.click(".sets a[href$='/food']")                              # the food set
+    page.click(".phrase[data-phrase=no_pork]")                         # 2: the phrase
+    split = page.locator("#p-no_pork")
+    assert split.is_visible()
+    assert "Tôi không ăn được thịt" in split.locator(".half.them").inner_text()
+    assert split.locator(".half.us").inner_text().strip() == "豚肉は食べられません。"
+    split.locator("button[name=people][value='1']").click()           # 3: record it
+    page.wait_for_selector("html[data-outbox='0']", state="attached")
+    page.wait_for_function("document.getElementById('tablet-message').textContent.length > 0")
+    assert not split.is_visible()  # back to the phrases, the answer in view
+
+    after = coordinator.evaluate(f"fetch('{queue}').then(r => r.json())")
+    assert after["count"] == before + 1
+    coordinator.goto(f"{live_server['url']}/needs?shelter_id={shelter_id}&language=vi"
+                     f"&category=food&lang=en")
+    assert "Vietnamese" in coordinator.inner_text("main") or "Tiếng Việt" in coordinator.inner_text("main")
+    assert outside == [] and problems == []

@@ -99,7 +99,7 @@ PAGES = ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope", "/dev
          "/notices/new", "/notices/new?template=water-supply", "/notices/2",
          "/notices/translations", "/board", "/board/E1415000004111", "/map",
          "/map?language=vi", "/board/map", "/drills", "/offline",
-         "/exports")
+         "/exports", "/shelters/E1415000004111/talk", "/shelters/E1415000004111/talk/vi/food")
 
 
 @pytest.mark.parametrize("tag", ui_languages())

@@ -155,3 +155,17 @@ def test_the_board_opens_offline_in_the_last_chosen_language(device, live_server
     page.goto(base + "/board/E9999999999")  # never opened here: said plainly
     assert page.locator("h1").count() == 1
     assert outside == [] and problems == []
+
+
+def test_the_conversation_board_opens_offline(device, live_server):  # noqa: F811
+    context, page, outside, problems = device
+    shelter_id, _ = join(page, live_server)
+    base = live_server["url"]
+    page.goto(f"{base}/shelters/{shelter_id}/talk/ne/health")
+    page.wait_for_selector("html[data-offline-ready=kept]", state="attached")
+    context.set_offline(True)
+    page.goto(f"{base}/shelters/{shelter_id}/talk/ne/health")
+    page.click(".body a[href='#p-pain_stomach']")
+    assert page.locator("#p-pain_stomach").is_visible()
+    assert page.locator("#connection.offline").count() == 1
+    assert outside == [] and problems == []

@@ -13,7 +13,7 @@ from ..db import get_db
 from ..i18n import chosen_language
 from ..shelters import registry
 from ..shelters.registry import Conflict, ValidationError
-from ..shelters.views import parse_choices
+from ..shelters.views import parse_choices, shelter_or_404
 from ..vocabulary import category_label, languages, need_categories
 from . import answers, records, situation
 
@@ -21,13 +21,6 @@ bp = Blueprint("needs", __name__)
 
 PAGE_SIZE = 100
 AGE_CHOICES = (30, 60, 120, 240, 720, 1440)
-
-
-def _shelter_or_404(shelter_id):
-    try:
-        return registry.get_shelter(get_db(), shelter_id)
-    except registry.ShelterNotFound:
-        abort(404)
 
 
 def tablet_languages(shelter):
@@ -56,13 +49,13 @@ def render_tablet(shelter, errors=None, form=None, status=200):
 @bp.get("/shelters/<shelter_id>/tablet")
 @access("shelter")
 def tablet(shelter_id):
-    return render_tablet(_shelter_or_404(shelter_id))
+    return render_tablet(shelter_or_404(shelter_id))
 
 
 @bp.post("/shelters/<shelter_id>/needs")
 @access("shelter")
 def record(shelter_id):
-    shelter = _shelter_or_404(shelter_id)
+    shelter = shelter_or_404(shelter_id)
     form = request.form
     values = {k: form.get(k, "") for k in ("client_id", "category", "language", "people",
                                             "urgency", "note")}
@@ -83,13 +76,16 @@ def record(shelter_id):
               "success")
     else:
         flash(_("This need was already recorded (sent twice): nothing was added."), "info")
+    back = form.get("back", "")
+    if back.startswith(f"/shelters/{shelter_id}/") and not back.startswith("//"):
+        return redirect(back)  # e.g. the conversation board the need came from
     return redirect(url_for("needs.tablet", shelter_id=shelter_id) + "#needs")
 
 
 @bp.post("/shelters/<shelter_id>/headcount")
 @access("shelter")
 def headcount(shelter_id):
-    shelter = _shelter_or_404(shelter_id)
+    shelter = shelter_or_404(shelter_id)
     form = request.form
     values = {"evacuees": form.get("evacuees", ""),
               "languages": {t: form.get(f"lang-{t}", "") for t in languages()

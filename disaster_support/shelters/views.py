@@ -15,6 +15,14 @@ bp = Blueprint("shelters", __name__, url_prefix="/shelters")
 PAGE_SIZE = 200
 
 
+def shelter_or_404(shelter_id):
+    """The shelter of a page's URL (for every blueprint), or the 404 page."""
+    try:
+        return registry.get_shelter(get_db(), shelter_id)
+    except registry.ShelterNotFound:
+        abort(404)
+
+
 def parse_choices(args, choices, labels):
     """Query-string values checked against their choices: (filters, errors); a value
     that is not a choice is reported by its field's name and not used."""

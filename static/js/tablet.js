@@ -84,7 +84,8 @@
     if (data.get("note")) body.note = data.get("note");
     var item = {shelter: shelterId, kind: "need", method: "POST", url: api + "/needs",
                 body: body, state: "waiting", queued: new Date().toISOString(),
-                label: {what: tileText(form, "category"), language: tileText(form, "language"),
+                label: {what: tileText(form, "category") || form.getAttribute("data-what"),
+                        language: tileText(form, "language") || form.getAttribute("data-language"),
                         num: count}};
     // A fresh form and a new id at once: a second tap cannot send this need again.
     form.reset();
@@ -146,9 +147,10 @@
       return render();
     }).then(function () {
       // back to step 1, with what is waiting and the answer in view
-      if (form.classList.contains("need-form")) {
+      var record = document.getElementById("record");
+      if (form.classList.contains("need-form") && record) {
         (outbox.hidden ? message : outbox).scrollIntoView({block: "nearest"});
-        document.getElementById("record").scrollIntoView({block: "start"});
+        record.scrollIntoView({block: "start"});
       }
       return flush();
     });
@@ -227,12 +229,12 @@
         return response.text();
       }).then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
-        var needs = fresh.getElementById("needs");
-        if (needs) document.getElementById("needs").innerHTML = needs.innerHTML;
-        var jump = fresh.querySelector("nav.jump");
-        if (jump) document.querySelector("nav.jump").innerHTML = jump.innerHTML;
+        var needs = fresh.getElementById("needs"), mine = document.getElementById("needs");
+        if (needs && mine) mine.innerHTML = needs.innerHTML;
+        var jump = fresh.querySelector("nav.jump"), myJump = document.querySelector("nav.jump");
+        if (jump && myJump) myJump.innerHTML = jump.innerHTML;
         var bar = fresh.getElementById("connection");
-        if (bar) document.getElementById("connection").setAttribute(
+        if (bar && document.getElementById("connection")) document.getElementById("connection").setAttribute(
           "data-rendered-at", bar.getAttribute("data-rendered-at"));
         var token = fresh.querySelector("input[name=csrf_token]");
         if (token) document.querySelectorAll("input[name=csrf_token]").forEach(function (input) {
@@ -265,7 +267,8 @@
       return [item.label.what, item.label.language, people(item.label.num)].join(" · ");
     }
     if (item.kind === "status") return item.label.what + " → " + item.label.status;
-    return document.querySelector("#headcount h2").textContent;
+    var heading = document.querySelector("#headcount h2");
+    return heading ? heading.textContent : "";
   }
 
   function render() {

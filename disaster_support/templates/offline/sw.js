@@ -5,9 +5,10 @@
 const SHELL = "ds-shell-{{ version }}";
 const PAGES = "ds-pages";  // not versioned: kept pages survive an update of the app
 const PRECACHE = {{ precache | tojson }};
-// The pages that work offline: a shelter's tablet page, the boards, the public map.
-const PAGE = /^\/(shelters\/[^/]+\/tablet|board|board\/[^/]+|board\/map|offline)$/;
-const FILES = /^\/(static|vendor)\//;
+// The pages that work offline: a shelter's tablet page and conversation board, the
+// boards, the public map.
+const PAGE = /^\/(shelters\/[^/]+\/(tablet|talk(\/[^/]+){0,2})|board|board\/[^/]+|board\/map|offline)$/;
+const FILES = /^\/(static|vendor|talk\/audio)\//;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(SHELL).then((cache) => cache.addAll(PRECACHE))
