@@ -25,7 +25,9 @@ PAGES = ["/", "/needs", "/situation", "/situation?ward=midori", "/needs/1",
          "/shelters/E1415000004111/tablet", "/shelters/", "/shelters/?kind=designated_shelter&sort=occupancy",
          "/shelters/E1415000004111", "/about", "/?lang=en", "/shelters/NOPE", "/devices",
          "/audit", "/admin/users", "/account/password", "/api/v1/openapi.json",
-         "/map", "/map?language=vi", "/board/map", "/board/map?lang=ne"]
+         "/map", "/map?language=vi", "/board/map", "/board/map?lang=ne", "/drills", "/exports",
+         "/shelters/E1415000004111/talk", "/shelters/E1415000004111/talk/my/health",
+         "/shelters/E1415000004111/talk/vi/questions"]
 
 
 @pytest.fixture(scope="module")
