@@ -112,7 +112,7 @@ def page_texts():
         "conflict": _("Not saved: it was changed at the center meanwhile."),
         "refused": _("Not saved:"),
         "send_anyway": _("Send mine anyway"),
-        "dismiss": _("Dismiss"),
+        "dismiss": _("Discard"),  # removes the item from the outbox
         "signed_out": _("This device is no longer signed in: ask the center for a new tablet "
                         "link. Nothing is lost: what is waiting stays on this device."),
     }

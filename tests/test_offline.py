@@ -133,7 +133,7 @@ def test_a_change_made_at_the_center_meanwhile_is_shown_not_overwritten(
     assert "changed at the center meanwhile" in page.inner_text("#outbox")
     need = coordinator.get(f"{live_server['url']}/api/v1/needs/{need_id}", timeout=5).json()
     assert need["status"] == "resolved"  # not overwritten
-    page.click("#outbox .decide button:has-text('Dismiss')")
+    page.click("#outbox .decide button:has-text('Discard')")
     page.wait_for_selector("#outbox .decide", state="detached")
     assert outside == [] and problems == []
 
