@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .paths import INSTANCE_ENV, default_instance_path
 
@@ -342,9 +343,17 @@ def drill():
     """Drills on a database of their own: start, deliver injects, end, report."""
 
 
-def _drill_app():
-    app = make_app()
-    return app
+def _running_drill(app):
+    from .drills.runs import active_drill
+
+    if not active_drill(app):
+        raise click.ClickException(str(_("No drill is running.")))
+
+
+def _drill_summary(report):
+    summary = report["summary"]
+    return (ngettext("%(num)s need", "%(num)s needs", summary["needs"]) + " · "
+            + _("Unmet at the end") + f": {summary['unmet_at_end']}")
 
 
 @drill.command("list")
@@ -354,7 +363,7 @@ def drill_list():
     from .drills.runs import active_drill, archived
     from .drills.scenarios import list_scenarios
 
-    app = _drill_app()
+    app = make_app()
     with app.app_context():
         for scenario in list_scenarios(app.config["CITY_DIR"]):
             click.echo(f"{scenario.id:28} {scenario.duration:4} min  {len(scenario.injects):3} "
@@ -363,9 +372,7 @@ def drill_list():
         if running:
             click.echo(_("Running: %(title)s", title=running["id"]))
         for report in archived(app):
-            summary = report["summary"]
-            click.echo(f"{report['drill']['id']:44} {summary['needs']:3} needs, "
-                       f"{summary['unmet_at_end']} unmet at the end")
+            click.echo(f"{report['drill']['id']:44} {_drill_summary(report)}")
 
 
 @drill.command("start")
@@ -379,7 +386,7 @@ def drill_start(scenario, speed):
     from .drills.runs import DrillError, start
     from .drills.scenarios import ScenarioError
 
-    app = _drill_app()
+    app = make_app()
     with app.app_context():
         try:
             drill_id = start(app, scenario, speed)
@@ -396,10 +403,9 @@ def drill_status():
     from .db import NOW, get_db
     from .drills import runs
 
-    app = _drill_app()
+    app = make_app()
     with app.app_context():
-        if not runs.active_drill(app):
-            raise click.ClickException(str(_("No drill is running.")))
+        _running_drill(app)
         db = get_db()
         runs.deliver_due(db)
         state = runs.info(db)
@@ -418,10 +424,9 @@ def drill_next():
     from .db import get_db
     from .drills import runs
 
-    app = _drill_app()
+    app = make_app()
     with app.app_context():
-        if not runs.active_drill(app):
-            raise click.ClickException(str(_("No drill is running.")))
+        _running_drill(app)
         inject = runs.deliver_next(get_db())
         click.echo(f"T+{inject['at_minute']:g} {inject['kind']}" if inject else
                    _("Every inject has been delivered."))
@@ -433,16 +438,14 @@ def drill_end():
     """End the drill: its database and report stay in the instance's drills/ folder."""
     from .drills.runs import DrillError, drills_folder, end
 
-    app = _drill_app()
+    app = make_app()
     with app.app_context():
         try:
             report = end(app)
         except DrillError as error:
             raise click.ClickException(str(error)) from error
-        summary = report["summary"]
         click.echo(_("The drill has ended: live data is back."))
-        click.echo(f"{drills_folder(app) / report['drill']['id']}: {summary['needs']} needs, "
-                   f"{summary['unmet_at_end']} unmet at the end")
+        click.echo(f"{drills_folder(app) / report['drill']['id']}: {_drill_summary(report)}")
 
 
 @drill.command("report")
@@ -455,15 +458,13 @@ def drill_report(drill_id, csv_path):
     from .drills.report import report_csv
     from .drills.runs import archived_report
 
-    app = _drill_app()
+    app = make_app()
     with app.app_context():
         report = archived_report(app, drill_id)
         if report is None:
             raise click.ClickException(f"No ended drill {drill_id}")
         if csv_path:
-            Path(csv_path).write_text("\ufeff" + report_csv(report, banner=f"DRILL / 訓練 · "
-                                                                          f"{drill_id}"),
-                                      encoding="utf-8")
+            Path(csv_path).write_text(report_csv(report), encoding="utf-8")
         for key, value in report["summary"].items():
             click.echo(f"{key:24} {'—' if value is None else value}")
 

@@ -5,7 +5,6 @@ import uuid
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from ..accounts.access import access
-from ..needs.records import URGENCIES
 from ..shelters.views import shelter_or_404
 from ..vocabulary import languages, need_categories
 from . import speech
@@ -49,8 +48,9 @@ def phrase_set(shelter_id, tag, set_id):
     if current is None:
         abort(404)
     listed = [phrases.phrases[p] for p in current.phrases]
+    # one look for a voice per page (it runs the engine's voice list), not per phrase
     audio = {p.id: url_for("conversation.audio", tag=tag, phrase_id=p.id)
-             for p in listed if speech.voice(tag)}
+             for p in listed} if speech.voice(tag) else {}
     answers = {}
     for p in listed:
         if p.answers == "numbers":
@@ -60,7 +60,7 @@ def phrase_set(shelter_id, tag, set_id):
     return render_template(
         "conversation/set.html", shelter=shelter, tag=tag, staff=staff, phrases=phrases,
         current=current, listed=listed, answers=answers, audio=audio, languages=known,
-        categories=need_categories(), urgencies=URGENCIES,
+        categories=need_categories(),
         client_ids={p.id: uuid.uuid4().hex for p in listed if p.need},
         back=url_for("conversation.phrase_set", shelter_id=shelter_id, tag=tag, set_id=set_id,
                      staff=staff if staff != "ja" else None))

@@ -11,6 +11,7 @@ import json
 import statistics
 
 from ..db import utcnow
+from ..notices.records import get_notice
 from ..notices.render import render
 from .runs import info, minute_at
 
@@ -104,8 +105,6 @@ def build_report(db):
     checked_in = [v for v in volunteers if v["checked_in_minute"] is not None]
     used = [v for v in checked_in if v["taken"]]
 
-    from ..notices.records import get_notice
-
     present = [r[0] for r in db.execute(
         "SELECT DISTINCT l.language FROM shelter_language l JOIN shelter s "
         "ON s.id = l.shelter_id WHERE s.status IN ('open', 'full') ORDER BY l.language")]
@@ -152,16 +151,15 @@ def build_report(db):
     }
 
 
-def report_csv(report, *, banner=None):
-    """One row per need, for a spreadsheet."""
+def report_csv(report):
+    """One row per need, for a spreadsheet (UTF-8 with BOM), under a drill banner."""
     out = io.StringIO()
     writer = csv.writer(out)
-    if banner:
-        writer.writerow([banner])
+    writer.writerow([f"DRILL / 訓練 · {report['drill']['id']}"])
     writer.writerow(CSV_FIELDS)
     for row in report["needs"]:
         writer.writerow(["" if row[f] is None else row[f] for f in CSV_FIELDS])
-    return out.getvalue()
+    return "\ufeff" + out.getvalue()
 
 
 def compare(report, earlier):

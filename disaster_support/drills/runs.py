@@ -174,14 +174,14 @@ def _volunteers(db, group, at):
            " ORDER BY v.id LIMIT ?")
     chosen = [r[0] for r in db.execute(sql, ([language] if language else []) + [group["count"]])]
     made = 0
+    number = db.execute("SELECT count(*) FROM volunteer WHERE name LIKE '訓練%'").fetchone()[0]
     while len(chosen) < group["count"]:
         made += 1
-        number = db.execute("SELECT count(*) FROM volunteer WHERE name LIKE '訓練%'").fetchone()[0]
         languages = {"ja": "fluent"}
         if language and language != "ja":
             languages[language] = group.get("level", "fluent")
         chosen.append(volunteers.create_volunteer(db, {
-            "name": f"訓練ボランティア {number + 1}" + (f" ({language})" if language else ""),
+            "name": f"訓練ボランティア {number + made}" + (f" ({language})" if language else ""),
             "consent_date": at[:10], "languages": languages,
             "skills": group.get("skills") or []}, actor=DRILL_ACTOR, wards=set()))
     for volunteer_id in chosen:
@@ -215,6 +215,13 @@ def pending(db):
 def delivered(db):
     return list(db.query("SELECT * FROM drill_inject WHERE delivered_at IS NOT NULL "
                          "ORDER BY at_minute, id"))
+
+
+def latest_message(db):
+    """What the last delivered "message" inject says ({tag: text}), or None."""
+    row = db.execute("SELECT spec FROM drill_inject WHERE kind = 'message' AND delivered_at "
+                     "IS NOT NULL ORDER BY at_minute DESC, id DESC LIMIT 1").fetchone()
+    return json.loads(row[0]).get("message", {}) if row else None
 
 
 def deliver(db, inject_id, at):

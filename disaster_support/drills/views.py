@@ -1,5 +1,7 @@
 """Drill pages: the facilitator's (start, deliver, end), the after-action report."""
 
+import json
+
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
@@ -44,15 +46,11 @@ def init_app(app):
         if not drill:
             return {"drill": None}
         db = get_db()
-        state = runs.info(db)
-        messages = [i for i in runs.delivered(db) if i["kind"] == "message"]
-        return {"drill": {**drill, "minute": int(runs.minute_at(state, NOW())),
-                          "latest": _message(messages[-1]) if messages else None}}
+        return {"drill": {**drill, "minute": int(runs.minute_at(runs.info(db), NOW())),
+                          "latest": runs.latest_message(db)}}
 
 
 def _message(inject):
-    import json
-
     return json.loads(inject["spec"]).get("message", {})
 
 
@@ -147,6 +145,5 @@ def report(drill_id):
 @access("coordinator")
 def report_as_csv(drill_id):
     result = _report_or_404(drill_id)
-    body = "\ufeff" + report_csv(result, banner=f"DRILL / 訓練 · {result['drill']['id']}")
-    return Response(body, mimetype="text/csv", headers={
+    return Response(report_csv(result), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=drill-{drill_id}.csv"})

@@ -10,6 +10,9 @@ column per language, as an attribute (+lang_zh_hans).
 import csv
 import io
 from dataclasses import dataclass
+from datetime import timedelta
+
+from babel import Locale
 
 from ..needs.records import ACTIVE
 from ..needs.situation import STALE_MINUTES
@@ -32,8 +35,8 @@ def language_attribute(tag):
 
 
 def shelters(db, city):
-    present = [t for t in languages() if db.execute(
-        "SELECT 1 FROM shelter_language WHERE language = ? LIMIT 1", [t]).fetchone()]
+    used = {r[0] for r in db.execute("SELECT DISTINCT language FROM shelter_language")}
+    present = [t for t in languages() if t in used]
     columns = [("Shelter ID", "#loc+code"), ("Name", "#loc+name"),
                ("Name (English)", "#loc+name+i_en"), ("Ward", "#adm2+name"),
                ("Latitude", "#geo+lat"), ("Longitude", "#geo+lon"), ("Type", "#loc+type"),
@@ -62,8 +65,6 @@ def shelters(db, city):
 
 def needs(db, city, now):
     """Unresolved needs per shelter, language and need: how many, for how many people."""
-    from datetime import timedelta
-
     cutoff = (now - timedelta(minutes=STALE_MINUTES)).replace(microsecond=0).isoformat()
     categories = need_categories()
     columns = [("Shelter ID", "#loc+code"), ("Shelter", "#loc+name"), ("Ward", "#adm2+name"),
@@ -121,8 +122,6 @@ def volunteer_coverage(db):
     tags = [t for t in known if t in evacuees or t in unmet or t in speakers]
     rows = []
     for tag in tags:
-        from babel import Locale
-
         name = "Easy Japanese" if tag == "ja-x-easy" else Locale.parse(
             known[tag]["locale"]).get_display_name("en")
         n, p = unmet.get(tag, (0, 0))

@@ -80,11 +80,16 @@ def _tile_layer():
     return tiles, url_for("maps.tile", z=0, x=0, y=0).replace("/0/0/0.png", "/{z}/{x}/{y}.png")
 
 
-def _page_map(kind, tag):
-    tiles, tile_url = _tile_layer()
-    city = current_app.extensions["city"]
-    return build_map(kind, city=city, tag=tag, labels=_labels(tag, kind == "public"), tiles=tiles,
-                     tile_url=tile_url), city
+def _page_map(kind, tag, labels):
+    """folium's part of the page: the same for every request in one language (the
+    data changes, not the map), so it is built once per kind and language."""
+    built = current_app.extensions.setdefault("maps_built", {})
+    key = (kind, tag, request.script_root)
+    if key not in built:
+        tiles, tile_url = _tile_layer()
+        built[key] = build_map(kind, city=current_app.extensions["city"], tag=tag,
+                               labels=labels, tiles=tiles, tile_url=tile_url)
+    return built[key]
 
 
 @bp.get("/map")
@@ -92,14 +97,16 @@ def _page_map(kind, tag):
 def coordinator_map():
     db = get_db()
     tag = chosen_language()
-    rendered, city = _page_map("coordinator", tag)
+    city = current_app.extensions["city"]
+    labels = _labels(tag)
+    rendered = _page_map("coordinator", tag, labels)
     language = request.args.get("language")
     if language not in languages():
         language = None
     data = {
         **layers.coordinator_layers(db, tag),
         "volunteers": layers.volunteer_layer(db, city.coordination_center),
-        "labels": _labels(tag),
+        "labels": labels,
         "attribution": city.attribution,
         "urls": {"shelter": url_for("shelters.detail", shelter_id="__ID__"),
                  "volunteer": url_for("volunteers.detail", volunteer_id=0).replace(
@@ -108,22 +115,24 @@ def coordinator_map():
     return render_template(
         "maps/map.html", map=rendered, data=json_for_html(data), language=language,
         need_languages=layers.need_languages(db), shelters=len(data["shelters"]),
-        tiles_error=current_app.extensions.get("tiles_error"), labels_statuses=STATUSES)
+        tiles_error=current_app.extensions.get("tiles_error"), statuses=STATUSES)
 
 
 @bp.get("/board/map")
 @access("public")
 def public_map():
     tag = board_language()
-    rendered, city = _page_map("public", tag)
+    city = current_app.extensions["city"]
+    labels = _labels(tag, public=True)
+    rendered = _page_map("public", tag, labels)
     data = {
         **layers.public_layers(get_db(), tag),
-        "labels": _labels(tag, public=True),
+        "labels": labels,
         "attribution": city.attribution,
         "urls": {"board": url_for("notices.board", shelter_id="__ID__", lang=tag)},
     }
     return render_template("maps/board_map.html", map=rendered, data=json_for_html(data),
-                           tag=tag, languages=languages(), labels_statuses=STATUSES)
+                           tag=tag, languages=languages(), statuses=STATUSES)
 
 
 @bp.get("/tiles/<int:z>/<int:x>/<int:y>.png")

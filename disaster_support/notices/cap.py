@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 from flask_babel import lazy_gettext as _l
 
+from ..audit.log import record
 from ..db import write_transaction
 from ..shelters.registry import ValidationError
 from ..vocabulary import category_label, languages
@@ -229,8 +230,6 @@ def import_cap(db, data, *, actor):
                 title, body = alert["texts"][tag]
                 records.add_translation(db, notice_id, tag, title=title, body=body,
                                         actor=actor)
-        from ..audit.log import record
-
         record(db, actor, "import_cap", "notice", notice_id,
                after={"identifier": alert["identifier"], "sender": alert["sender"],
                       "languages": tags, "skipped": alert["skipped"]})
