@@ -2,7 +2,11 @@
 
 import configparser
 import re
+from importlib import metadata
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,8 +22,9 @@ def test_readme_starts_with_exactly_two_one_line_commands():
     assert len(commands) == 2
     assert all("\n" not in c for c in commands)
     install_and_serve, test = commands
-    assert "pip install -e ." in install_and_serve and "serve --demo" in install_and_serve
-    assert "'.[test]'" in test and "pytest" in test
+    assert "pip install -c constraints.txt -e . " in install_and_serve
+    assert "serve --demo" in install_and_serve
+    assert "pip install -c constraints.txt -e '.[test]'" in test and "pytest" in test
 
 
 def test_ci_runs_the_readme_test_command_as_written():
@@ -45,3 +50,61 @@ def test_no_page_or_asset_points_outside_the_app():
         for path in (ROOT / folder).rglob("*"):
             if path.suffix in (".html", ".js", ".css", ".svg"):
                 assert not pattern.search(path.read_text(encoding="utf-8")), path
+
+
+def locked_versions(lock_text):
+    """{name: version} of the lock's pins that apply to this interpreter and platform."""
+    pins = {}
+    for line in lock_text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            pin = Requirement(line)
+            if pin.marker is None or pin.marker.evaluate():
+                (version,) = [spec.version for spec in pin.specifier if spec.operator == "=="]
+                pins[canonicalize_name(pin.name)] = version
+    return pins
+
+
+def declared_requirements():
+    """What setup.cfg asks for: the app's requirements, the test and bench extras."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    lines = config["options"]["install_requires"].splitlines()
+    for extra in ("test", "bench"):
+        lines += config["options.extras_require"][extra].splitlines()
+    return [Requirement(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def unsatisfied(requirements, pins):
+    return [str(r) for r in requirements if (r.marker is None or r.marker.evaluate({"extra": ""}))
+            and not (canonicalize_name(r.name) in pins
+                     and r.specifier.contains(pins[canonicalize_name(r.name)], prereleases=True))]
+
+
+def test_the_lock_pins_what_setup_cfg_asks_for():
+    """constraints.txt must be regenerated whenever a range in setup.cfg changes."""
+    pins = locked_versions((ROOT / "constraints.txt").read_text(encoding="utf-8"))
+    assert unsatisfied(declared_requirements(), pins) == []
+    # and what each locked package needs is locked too (checked for those installed at
+    # the locked version, whose metadata is at hand)
+    for name, version in pins.items():
+        try:
+            installed = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        if installed.version == version:
+            needs = [Requirement(line) for line in installed.requires or ()]
+            assert unsatisfied(needs, pins) == [], name
+
+
+def test_a_lock_that_no_longer_satisfies_setup_cfg_is_caught():
+    pins = locked_versions("flask==3.1.3\nbabel==2.13.1 ; python_version >= '3'\n"
+                           "colorama==0.4.6 ; sys_platform == 'nowhere'\n")
+    assert pins == {"flask": "3.1.3", "babel": "2.13.1"}
+    assert unsatisfied([Requirement("flask>=3.0,<4"), Requirement("babel>=2.14,<3"),
+                        Requirement("waitress>=3.0")], pins) == ["babel<3,>=2.14", "waitress>=3.0"]
+
+
+def test_the_build_backend_is_pinned_as_exactly_as_the_lock():
+    build = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'requires = \["setuptools==[\d.]+"\]', build)
