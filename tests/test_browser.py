@@ -16,7 +16,7 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError("CI needs Debian's chromium for the browser tests (.ci/run installs it)")
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from test_cli import SCRIPT, free_port  # noqa: E402
 from test_maps import tiny_mbtiles  # noqa: E402
@@ -333,9 +333,8 @@ def test_tiles_come_from_the_local_mbtiles_file(page_watch, live_server):
     page.goto(live_server["url"] + "/map")
     map_ready(page)
     page.click(".leaflet-control-zoom-in")
-    page.wait_for_function(
-        "[...document.querySelectorAll('img.leaflet-tile')]"
-        ".some(img => img.complete && img.naturalWidth > 0 && img.src.includes('/tiles/11/'))")
+    # Leaflet marks a tile image leaflet-tile-loaded once it has loaded without error
+    page.locator("img.leaflet-tile-loaded[src*='/tiles/11/']").first.wait_for()
     assert outside == [] and problems == []
 
 
@@ -369,7 +368,7 @@ def test_a_vietnamese_evacuee_says_no_pork_and_the_center_sees_the_need(
     coordinator = open_page(1280, 800, user="coordinator")
     queue = (f"{live_server['url']}/api/v1/needs?shelter_id={shelter_id}&language=vi"
              f"&category=food")
-    before = coordinator.evaluate(f"fetch('{queue}').then(r => r.json())")["count"]
+    before = coordinator.request.get(queue).json()["count"]  # with the coordinator's cookie
 
     page.click("nav.jump a[href$='/talk']")
     page.click(".language-grid a[hreflang=vi]")                       # 1: the language
@@ -381,10 +380,10 @@ def test_a_vietnamese_evacuee_says_no_pork_and_the_center_sees_the_need(
     assert split.locator(".half.us").inner_text().strip() == "豚肉は食べられません。"
     split.locator("button[name=people][value='1']").click()           # 3: record it
     page.wait_for_selector("html[data-outbox='0']", state="attached")
-    page.wait_for_function("document.getElementById('tablet-message').textContent.length > 0")
+    expect(page.locator("#tablet-message")).to_have_text(re.compile(r"\S"))
     assert not split.is_visible()  # back to the phrases, the answer in view
 
-    after = coordinator.evaluate(f"fetch('{queue}').then(r => r.json())")
+    after = coordinator.request.get(queue).json()
     assert after["count"] == before + 1
     coordinator.goto(f"{live_server['url']}/needs?shelter_id={shelter_id}&language=vi"
                      f"&category=food&lang=en")

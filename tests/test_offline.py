@@ -70,7 +70,7 @@ def test_needs_recorded_offline_are_sent_exactly_once_when_the_network_returns(
     assert sorted((n["category"], n["language"], n["people"]) for n in new) == sorted(TAPS)
     assert "Last sent to the center" in page.inner_text("#connection")
     # the shelter's list on the page comes from the server again
-    page.wait_for_function("document.querySelectorAll('#needs [data-need]').length >= 5")
+    page.locator("#needs [data-need]").nth(4).wait_for(state="attached")
     assert outside == [] and problems == []
 
 
