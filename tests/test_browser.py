@@ -389,3 +389,76 @@ def test_a_vietnamese_evacuee_says_no_pork_and_the_center_sees_the_need(
                      f"&category=food&lang=en")
     assert "Vietnamese" in coordinator.inner_text("main") or "Tiếng Việt" in coordinator.inner_text("main")
     assert outside == [] and problems == []
+
+
+# The letters of an element drawn as the .notdef box ("tofu") or not drawn at all. A
+# letter no font has is drawn as the first font's box, so it leaves on a canvas exactly
+# the pixels the box of an unassigned code point leaves (widths alone are not enough:
+# Thai ก in Noto Sans Thai is as wide as DejaVu's box).
+BOXED_LETTERS = """element => {
+  const style = getComputedStyle(element);
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 64;
+  const context = canvas.getContext("2d", {willReadFrequently: true});
+  context.font = `${style.fontStyle} ${style.fontWeight} 32px ${style.fontFamily}`;
+  context.textBaseline = "middle";
+  const pixels = text => {
+    context.clearRect(0, 0, 64, 64);
+    context.fillText(text, 8, 32);
+    return context.getImageData(0, 0, 64, 64).data;
+  };
+  const box = pixels("\\u0378").join();
+  const letters = [...new Set(element.textContent.match(/\\p{L}/gu) || [])];
+  const boxed = letters.filter(letter => {
+    const drawn = pixels(letter);
+    return drawn.every(value => value === 0) || drawn.join() === box;
+  });
+  return {letters: letters.length, boxed: boxed.join("")};
+}"""
+
+
+def boxed_letters(page, selector):
+    return page.locator(selector).first.evaluate(BOXED_LETTERS)
+
+
+def test_every_language_is_drawn_in_real_letters_not_boxes(page_watch, live_server):
+    """Japanese, Chinese, Korean, Thai, Burmese, Khmer, Nepali... each page of the UI in
+    its language, and the language menu with every language's own name: no letter is
+    a box (a machine without the fonts .ci/run installs fails here)."""
+    from disaster_support.i18n import ui_languages
+
+    open_page, outside, problems = page_watch
+    page = open_page(1280, 800, user=None)
+    page.goto(live_server["url"] + "/about")
+    menu = boxed_letters(page, "details.languages")
+    assert menu["letters"] > 50 and menu["boxed"] == ""
+    drawn = {}
+    for tag in ui_languages():
+        page.goto(f"{live_server['url']}/about?lang={tag}")
+        drawn[tag] = boxed_letters(page, "main")
+    assert {tag: found["boxed"] for tag, found in drawn.items()} == {
+        tag: "" for tag in ui_languages()}
+    assert all(found["letters"] >= 10 for found in drawn.values())
+    assert outside == [] and problems == []
+
+
+def test_the_font_check_sees_boxes_where_the_fonts_are_missing(browser, live_server, tmp_path):
+    """The check above is honest: with only DejaVu fonts (a stock Linux laptop), it
+    finds the Thai, Khmer and Japanese letters drawn as boxes."""
+    config = tmp_path / "fonts.conf"
+    config.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+                      "<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir>"
+                      f"<cachedir>{tmp_path}/cache</cachedir></fontconfig>")
+    stock_laptop = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        env={**os.environ, "FONTCONFIG_FILE": str(config)},
+        args=["--no-sandbox", "--disable-background-networking",
+              "--disable-component-update", "--disable-gpu"])
+    page = stock_laptop.new_page()
+    found = {}
+    for tag in ("th", "km", "ja", "en"):
+        page.goto(f"{live_server['url']}/about?lang={tag}")
+        found[tag] = boxed_letters(page, "main")
+    stock_laptop.close()
+    assert found["th"]["boxed"] and found["km"]["boxed"] and found["ja"]["boxed"]
+    assert not re.search("[A-Za-z]", found["th"]["boxed"] + found["en"]["boxed"])  # DejaVu has them
