@@ -242,6 +242,7 @@ def serve(host, port, with_demo, threads, tiles):
     if app.extensions["tiles_error"]:
         with app.app_context():
             raise click.ClickException(str(app.extensions["tiles_error"]))
+    demo_shelter = tablet_token = None
     if with_demo:
         from .db import connect
         from .demo import load_demo
@@ -254,12 +255,13 @@ def serve(host, port, with_demo, threads, tiles):
                 summary = load_demo(app)
                 click.echo(_("Demo data loaded: %(shelters)s places, %(open)s shelters open, "
                              "%(foreign)s foreign evacuees, %(needs)s needs.", **summary))
-            _print_demo_accounts(app, _urls(host, port)[0])
+            demo_shelter, tablet_token = _print_demo_accounts()
     from .backups import start_periodic
 
     start_periodic(app)
     with app.app_context():
         click.echo(_("Instance folder: %(path)s", path=app.instance_path))
+        _print_where_to_go(app, _urls(host, port)[0], demo_shelter, tablet_token)
         for url in _urls(host, port):
             click.echo(_("Open %(url)s in a browser.", url=url))
         click.echo(_("Press Ctrl+C to stop."))
@@ -267,7 +269,8 @@ def serve(host, port, with_demo, threads, tiles):
     waitress.serve(app, host=host, port=port, threads=threads, ident="disaster-support")
 
 
-def _print_demo_accounts(app, base_url):
+def _print_demo_accounts():
+    """Print the demo sign-ins; return the demo shelter and its tablet's link token."""
     from .db import get_db
     from .demo import demo_accounts
     from .shelters.registry import list_shelters
@@ -279,8 +282,40 @@ def _print_demo_accounts(app, base_url):
     click.echo(_("Demo sign-ins (new passwords at every start):"))
     for username, role, password in accounts:
         click.echo(f"  {username:14} {password}   ({role})")
-    click.echo(_("Demo tablet link for %(shelter)s: %(url)s",
-                 shelter=shelter["name"], url=f"{base_url.rstrip('/')}/join/{token}"))
+    return shelter, token
+
+
+def _print_where_to_go(app, base_url, shelter=None, tablet_token=None):
+    """Which address is for whom, in the reader's language: the first thing a person
+    starting the tool needs to hand on to the center, the shelters and the evacuees."""
+    from flask import url_for
+
+    from .accounts.views import join_url
+
+    with app.test_request_context(base_url=base_url):
+        url = lambda endpoint, **values: url_for(endpoint, _external=True, **values)
+        places = {"overview": url("home.index"), "boards": url("notices.boards"),
+                  "map": url("maps.public_map")}
+        if shelter:
+            places.update(tablet=join_url(tablet_token),
+                          board=url("notices.board", shelter_id=shelter["id"]),
+                          sheet=url("notices.sheet", shelter_id=shelter["id"]))
+    rows = [(places["overview"], _("Coordinators: the overview (sign in first)"))]
+    if shelter:
+        name = shelter["name"]
+        rows += [(places["tablet"], _("Shelter tablet of %(shelter)s: open this link on the "
+                                      "tablet, then tap “%(button)s”", shelter=name,
+                                      button=_("Join"))),
+                 (places["board"], _("Evacuees: the board of %(shelter)s, in their own "
+                                     "language", shelter=name))]
+    rows += [(places["boards"], _("Evacuees: the boards of every shelter")),
+             (places["map"], _("Evacuees: the public map of shelters"))]
+    if shelter:
+        rows.append((places["sheet"], _("QR sheet of %(shelter)s: print it for the wall, "
+                                        "one code per language", shelter=shelter["name"])))
+    click.echo(_("Where to go:"))
+    for address, label in rows:
+        click.echo(f"  {label}\n      {address}")
 
 
 def _urls(host, port):

@@ -18,7 +18,7 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from test_cli import SCRIPT, free_port  # noqa: E402
+from test_cli import ACCOUNT_LINE, SCRIPT, free_port  # noqa: E402
 from test_maps import tiny_mbtiles  # noqa: E402
 
 PAGES = ["/", "/needs", "/situation", "/situation?ward=midori", "/needs/1",
@@ -49,8 +49,8 @@ def live_server(tmp_path_factory):
     text = "".join(printed)
     server = {
         "url": f"http://127.0.0.1:{port}",
-        "passwords": dict(re.findall(r"^  (\S+)\s+(\S+)\s+\(", text, re.M)),
-        "tablet_link": re.search(r"Demo tablet link for .*: (\S+)", text).group(1),
+        "passwords": {name: password for name, password, _ in ACCOUNT_LINE.findall(text)},
+        "tablet_link": re.search(r"^      (http\S+/join/\S+)$", text, re.M).group(1),
     }
     for _ in range(200):
         try:

@@ -42,6 +42,23 @@ def test_demo_is_idempotent(cli, db):
     assert db["shelter_change"].count == changes
 
 
+ACCOUNT_LINE = re.compile(r"^  (\S+)\s+(\S+)\s+\((\w+)\)$", re.M)
+WHERE_TO_GO = re.compile(r"^  (.+)\n      (http\S+)$", re.M)
+
+
+def printed_until_ready(process, deadline=60):
+    """What ``serve`` prints up to its last line before serving."""
+    lines, until = [], time.monotonic() + deadline
+    while time.monotonic() < until:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("Press Ctrl+C"):
+            break
+    return "".join(lines)
+
+
 def test_serve_with_demo_answers_on_the_printed_url(tmp_path):
     port = free_port()
     process = subprocess.Popen(
@@ -49,17 +66,9 @@ def test_serve_with_demo_answers_on_the_printed_url(tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "LANG": "C.UTF-8"})
     try:
-        url, passwords = None, {}
-        deadline = time.monotonic() + 60
-        while url is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if line.startswith("  "):
-                name, password = line.split()[:2]
-                passwords[name] = password
-            if line.startswith("Open http"):
-                url = line.split()[1]
+        printed = printed_until_ready(process)
+        url = re.search(r"^Open (http\S+) in a browser", printed, re.M).group(1)
+        passwords = {name: password for name, password, _ in ACCOUNT_LINE.findall(printed)}
         assert url == f"http://127.0.0.1:{port}/"
         assert set(passwords) >= {"coordinator", "admin"}
         for _ in range(50):
@@ -80,10 +89,41 @@ def test_serve_with_demo_answers_on_the_printed_url(tmp_path):
         shelters = browser.get(url + "api/v1/shelters?kind=designated_shelter", timeout=5).json()
         assert shelters["count"] == 105
         assert all(s["lat"] and s["lon"] and s["ward"] for s in shelters["shelters"])
+
+        # which address is for whom: each one printed opens what it says, for that person
+        where = WHERE_TO_GO.findall(printed)
+        assert [label.split(" ")[0] for label, _ in where] == [
+            "Coordinators:", "Shelter", "Evacuees:", "Evacuees:", "Evacuees:", "QR"]
+        overview, tablet_link, board, boards, public_map, sheet = [a for _, a in where]
+        assert overview == url
+        evacuee = requests.Session()  # no sign-in, as on an evacuee's phone
+        assert evacuee.get(board, timeout=5).status_code == 200 and "/board/E14" in board
+        assert evacuee.get(boards, timeout=5).status_code == 200
+        assert "leaflet" in evacuee.get(public_map, timeout=5).text
+        joined = requests.get(tablet_link, timeout=5)
+        assert joined.status_code == 200 and "/join/" in joined.url
+        printable = browser.get(sheet, timeout=5)  # the coordinator prints it
+        assert printable.status_code == 200 and printable.text.count("<svg") >= 16
     finally:
         process.terminate()
         process.wait(timeout=20)
         process.stdout.close()
+
+
+def test_serve_says_where_to_go_in_the_readers_language(cli, monkeypatch):
+    import waitress
+
+    served = []
+    monkeypatch.setattr(waitress, "serve", lambda app, **options: served.append(options))
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")
+    monkeypatch.setenv("DISASTER_SUPPORT_BACKUP_EVERY_MINUTES", "0")
+    printed = cli("serve", "--demo", "--port", "5999").output
+    assert served and served[0]["port"] == 5999
+    where = WHERE_TO_GO.findall(printed)
+    assert len(where) == 6 and "Where to go" not in printed
+    assert all(address.startswith("http://127.0.0.1:5999/") for _, address in where)
+    assert where[1][0].startswith("Máy tính bảng") and "/join/" in where[1][1]
+    assert "Người sơ tán" in where[2][0] and where[2][1].endswith(where[5][1].split("/")[-2])
 
 
 def test_python_dash_m_and_help(tmp_path):
