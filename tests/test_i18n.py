@@ -37,8 +37,14 @@ def messages(catalog):
     """What a catalog means: each translated message's string (or plural forms) by
     context and id. The header (tool, dates) is not part of it."""
     as_tuple = lambda value: value if isinstance(value, str) else tuple(value)
-    return {(m.context, as_tuple(m.id)): as_tuple(m.string)
-            for m in catalog if m.id and not m.fuzzy}
+    found = {}
+    for m in catalog:
+        if m.id and not m.fuzzy:
+            context, key = m.context, as_tuple(m.id)
+            if isinstance(context, bytes):  # older Babel releases read it undecoded
+                context = context.decode(catalog.charset or "utf-8")
+            found[context, key] = as_tuple(m.string)
+    return found
 
 
 @pytest.mark.parametrize("po", catalogs(), ids=lambda p: p.parts[-3])
