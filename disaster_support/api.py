@@ -7,7 +7,6 @@ write must carry the page's CSRF token in ``X-CSRFToken``. Writes accept only
 """
 
 from flask import Blueprint, current_app, jsonify, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from .accounts.access import access, check_api_csrf, current
 from .db import get_db
@@ -17,6 +16,7 @@ from .needs import records, situation
 from .needs.views import parse_queue_filters
 from .shelters import registry
 from .shelters.views import parse_filters
+from .text import _l
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(check_api_csrf)

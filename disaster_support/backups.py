@@ -13,10 +13,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
-
 from .db import SCHEMA_VERSION
 from .errors import TranslatedError
+from .text import _l
 
 PREFIX = "disaster_support-"
 

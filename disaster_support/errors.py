@@ -5,9 +5,10 @@ answered with a plain 500 page.
 """
 
 from flask import jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .text import _l
 
 MESSAGES = {
     400: _l("The request could not be understood."),

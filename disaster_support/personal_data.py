@@ -9,10 +9,9 @@ event, ``purge`` removes what identifies people and keeps the statistics.
 import re
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
-
 from .audit.log import record
 from .db import write_transaction
+from .text import _l
 
 PATTERNS = (
     ("phone", re.compile(r"(?<!\d)(?:\+81[\s-]?|0)\d{1,4}[\s-]?\d{1,4}[\s-]?\d{3,4}(?!\d)"),

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from flask import (abort, current_app, g, redirect, request, session, url_for)
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import lazy_gettext as _l
 
 from ..audit.log import Actor
 from ..db import get_db, utcnow
+from ..text import _l
 from . import devices, users
 
 RULES = ("public", "signed_in", "staff", "shelter", "need", "coordinator", "admin")

@@ -6,11 +6,10 @@ shelter, expires, and can be revoked at once when a tablet is lost.
 
 import datetime
 
-from flask_babel import lazy_gettext as _l
-
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..shelters.registry import ValidationError, get_shelter
+from ..text import _l
 from .users import hash_token, new_token
 
 LIFETIMES_DAYS = (1, 3, 7, 14, 30)

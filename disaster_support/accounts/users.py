@@ -7,12 +7,12 @@ and stored only as SHA-256 hashes, so a copy of the database reveals neither.
 import hashlib
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..shelters.registry import ValidationError
+from ..text import _l
 
 ROLES = {
     "admin": _l("Administrator"),

@@ -16,14 +16,13 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
-
 from .. import db as database
 from ..audit.log import Actor, record
 from ..db import connect, write_transaction
 from ..errors import TranslatedError
 from ..needs import records as needs
 from ..shelters import registry
+from ..text import _l
 from ..volunteers import registry as volunteers
 from .scenarios import SPEEDS, get_scenario
 

@@ -7,13 +7,12 @@ those with text in the need's language, then the newest. "Answered with notice"
 records the link and resolves the need.
 """
 
-from flask_babel import lazy_gettext as _l
-
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..notices import records as notices
 from ..notices.render import render
 from ..shelters.registry import ValidationError
+from ..text import _l
 from . import records as needs
 
 

@@ -9,14 +9,12 @@ Every status change is an event with its actor and time.
 import datetime
 import re
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
-
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..personal_data import looks_personal
 from ..shelters.registry import (Conflict, ShelterNotFound, ValidationError, get_shelter,
                                  whole_number)
+from ..text import _l, lazy_pgettext
 from ..vocabulary import languages, need_categories
 
 URGENCIES = {

@@ -5,7 +5,6 @@ import uuid
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from ..accounts.access import access, current
@@ -14,6 +13,7 @@ from ..i18n import chosen_language
 from ..shelters import registry
 from ..shelters.registry import Conflict, ValidationError
 from ..shelters.views import parse_choices, shelter_or_404
+from ..text import _l
 from ..vocabulary import category_label, languages, need_categories
 from . import answers, records, situation
 

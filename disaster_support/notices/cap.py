@@ -10,11 +10,10 @@ tool knows. An Atom feed lists the current alerts.
 import datetime
 import xml.etree.ElementTree as ET
 
-from flask_babel import lazy_gettext as _l
-
 from ..audit.log import record
 from ..db import write_transaction
 from ..shelters.registry import ValidationError
+from ..text import _l
 from ..vocabulary import category_label, languages
 from . import records
 from .render import render

@@ -5,11 +5,10 @@ import datetime
 import json
 import re
 
-from flask_babel import lazy_gettext as _l
-
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..shelters.registry import ValidationError
+from ..text import _l
 from ..vocabulary import languages, need_categories
 from .templates import SLOT_TYPES, items, templates
 

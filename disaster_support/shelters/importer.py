@@ -25,11 +25,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask_babel import lazy_gettext as _l
-
 from ..audit.log import Actor
 from ..audit.log import record as audit
 from ..db import utcnow, write_transaction
+from ..text import _l
 from .registry import record_changes
 
 HAZARD_KEYS = ("flood", "landslide", "storm_surge", "earthquake", "tsunami",

@@ -6,10 +6,9 @@ the API, the CLI and the tests all call the same code.
 
 import json
 
-from flask_babel import lazy_gettext as _l
-
 from ..audit.log import record
 from ..db import utcnow, write_transaction
+from ..text import _l
 from ..vocabulary import languages
 
 STATUSES = {

@@ -3,10 +3,10 @@
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..accounts.access import access, current
 from ..db import get_db
+from ..text import _l
 from ..vocabulary import languages
 from . import registry
 

@@ -8,14 +8,12 @@ translation: proposed → confirmed → accepted → done (the translation is on
 
 import json
 
-from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
-
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..needs import records as needs
 from ..notices import records as notices
 from ..shelters.registry import ValidationError
+from ..text import _l, lazy_pgettext
 from ..vocabulary import need_categories
 from . import matching
 from .registry import get_volunteer, is_available, list_volunteers

@@ -9,12 +9,11 @@ import datetime
 import io
 import re
 
-from flask_babel import lazy_gettext as _l
-
 from ..audit.log import record
 from ..db import utcnow, write_transaction
 from ..personal_data import purger
 from ..shelters.registry import ValidationError
+from ..text import _l
 from ..vocabulary import languages, skills
 from .matching import LEVELS
 
