@@ -7,9 +7,11 @@ from pathlib import Path
 
 from flask import Flask, request, url_for
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db, errors, formatting, i18n
 from .city import load_city
+from .drills.runs import operational_database
 from .paths import SHELTERS_DIR, STATIC_DIR, default_instance_path
 
 csrf = CSRFProtect()
@@ -51,7 +53,7 @@ def create_app(config=None, instance_path=None):
     finally:
         database.close()
 
-    db.init_app(app)
+    db.init_app(app, choose_database=operational_database)
     i18n.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
@@ -83,6 +85,13 @@ def create_app(config=None, instance_path=None):
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 
     _static_versioning(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Behind the HTTPS proxy the README recommends: the client's address (sign-in
+        # throttling, the audit log) and https (Secure cookies) come from its headers,
+        # trusted only from that many proxies and only when configured.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
+                                x_host=proxies)
     return app
 
 

@@ -81,12 +81,12 @@ def _interactive():
 def init():
     """Create the database (or bring its schema up to date) and the first admin."""
     from .accounts import users
-    from .db import SCHEMA_VERSION, get_db
+    from .db import SCHEMA_VERSION, get_accounts_db
 
     app = make_app()
     click.echo(f"Database ready: {app.config['DATABASE']} (schema version {SCHEMA_VERSION})")
     with app.app_context():
-        db = get_db()
+        db = get_accounts_db()
         if users.count_users(db):
             return
         if _interactive():
@@ -135,15 +135,15 @@ def _read_password(password_stdin, username):
 def create_user(username, role, shelters, password_stdin):
     """Create a user; the password is asked on the terminal or read from stdin."""
     from .accounts import users
-    from .db import get_db
+    from .db import get_accounts_db
     from .shelters.registry import ValidationError
 
     app = make_app()
     with app.app_context():
         password = _read_password(password_stdin, username)
         try:
-            users.create_user(get_db(), username, role, password, shelters=list(shelters),
-                              actor=cli_actor())
+            users.create_user(get_accounts_db(), username, role, password,
+                              shelters=list(shelters), actor=cli_actor())
         except ValidationError as exc:
             for message in exc.errors.values():
                 click.echo(_("Error: %(message)s", message=message), err=True)
@@ -159,11 +159,11 @@ def create_user(username, role, shelters, password_stdin):
 def create_token(username, label):
     """Print a new API token for USERNAME (shown once; revocable by an admin)."""
     from .accounts import users
-    from .db import get_db
+    from .db import get_accounts_db
 
     app = make_app()
     with app.app_context():
-        db = get_db()
+        db = get_accounts_db()
         try:
             user = users.get_user(db, username=username)
         except users.UserNotFound:

@@ -311,6 +311,19 @@ MIGRATIONS = [
         result TEXT
     );
     """,
+    # 8: sign-in sessions kept on the server: signing out ends a session for good, a
+    # copied cookie included.
+    """
+    CREATE TABLE user_session (
+        id INTEGER PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE INDEX user_session_user ON user_session (user_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -420,38 +433,59 @@ _thread = threading.local()
 
 
 def get_db():
-    """The request's connection. Each server thread keeps one open between requests
-    (opening one costs more than a small request itself); a new file at the path, or
-    another path (a drill), gets a new one."""
+    """The request's connection to the operational data: the live database, or the one
+    that what the app registered chooses (a running drill's)."""
     if "db" not in g:
-        path = str(database_path(current_app))
-        try:
-            key = (path, os.stat(path).st_ino)
-        except FileNotFoundError:
-            key = (path, None)
-        cached = getattr(_thread, "db", None)
-        if cached is None or cached[0] != key:
-            if cached is not None:
-                cached[1].close()
-            cached = (key, connect(path))
-            _thread.db = cached
-        g.db = cached[1]
+        g.db = _thread_connection(_operational_path())
     return g.db
 
 
-def database_path(app):
-    """The live database, or during a drill the drill's own (see drills/runs.py)."""
-    from .drills.runs import active_drill
+def get_accounts_db():
+    """The connection for accounts, tablets, tokens, sessions and sign-in throttling:
+    always the live database, so a drill never forks them (a tablet revoked or a user
+    disabled during a drill stays so after it). Outside a drill: ``get_db()``'s."""
+    if "accounts_db" not in g:
+        live = str(current_app.config["DATABASE"])
+        g.accounts_db = get_db() if _operational_path() == live else _thread_connection(live)
+    return g.accounts_db
 
-    drill = active_drill(app)
-    return drill["database"] if drill else app.config["DATABASE"]
+
+def _operational_path():
+    choose = current_app.extensions.get("choose_database")
+    return str(choose(current_app) if choose else current_app.config["DATABASE"])
+
+
+def _thread_connection(path):
+    """Each server thread keeps its connections open between requests (opening one
+    costs more than a small request itself): the live database's and the one asked for;
+    a new file at a path gets a new one, others (an ended drill's) are closed."""
+    try:
+        key = os.stat(path).st_ino
+    except FileNotFoundError:
+        key = None
+    if not hasattr(_thread, "connections"):
+        _thread.connections = {}
+    wanted = {path, str(current_app.config["DATABASE"])}
+    for other in [p for p in _thread.connections if p not in wanted]:
+        _thread.connections.pop(other)[1].close()
+    cached = _thread.connections.get(path)
+    if cached is None or cached[0] != key:
+        if cached is not None:
+            cached[1].close()
+        cached = _thread.connections[path] = (key, connect(path))
+    return cached[1]
 
 
 def close_db(_exc=None):
-    db = g.pop("db", None)
-    if db is not None and db.conn.in_transaction:
-        db.conn.rollback()  # never hand a half-done transaction to the next request
+    for name in ("db", "accounts_db"):
+        db = g.pop(name, None)
+        if db is not None and db.conn.in_transaction:
+            db.conn.rollback()  # never hand a half-done transaction to the next request
 
 
-def init_app(app):
+def init_app(app, choose_database=None):
+    """``choose_database(app)`` gives the path of the operational database for this
+    request or command (a capability above this module registers it: drills)."""
+    if choose_database:
+        app.extensions["choose_database"] = choose_database
     app.teardown_appcontext(close_db)

@@ -97,9 +97,9 @@ def remember_language(response):
     principal = g.get("principal")
     if principal is not None and principal.signed_in and principal.language != lang:
         from .accounts.preferences import remember
-        from .db import get_db
+        from .db import get_accounts_db
 
-        remember(get_db(), principal, lang)
+        remember(get_accounts_db(), principal, lang)
     return response
 
 

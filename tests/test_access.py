@@ -4,9 +4,10 @@ A route that is not in ROUTES, or whose view declares no access rule, fails
 ``test_every_route_is_declared``: new routes are born protected.
 """
 
-import datetime
-
 import pytest
+
+from disaster_support.accounts import users
+from disaster_support.db import connect
 
 from conftest import KAMIMIZO, YOKOYAMA, csrf_token
 
@@ -165,9 +166,11 @@ def client_as(app, role, people):
         with client.session_transaction() as session:
             session["device"] = people["device"]
     elif role != "anonymous":
-        expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        accounts = connect(app.config["DATABASE"])
+        token = users.start_session(accounts, people[role])
+        accounts.close()
         with client.session_transaction() as session:
-            session.update(uid=people[role], epoch=0, exp=expires.isoformat())
+            session.update(uid=people[role], epoch=0, sid=token)
     return client
 
 

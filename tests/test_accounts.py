@@ -119,21 +119,70 @@ def test_failed_sign_ins_are_throttled_per_account(app, people, monkeypatch):
                                          "password": "guess"}).status_code == 401
 
 
-def test_failed_sign_ins_are_throttled_per_address(app, people, monkeypatch):
+def test_failed_sign_ins_under_unknown_names_are_throttled_per_address(app, people,
+                                                                       monkeypatch):
     monkeypatch.setattr(throttle, "clock", lambda: 5_000_000.0)
     client = app.test_client()
     for n in range(11):
         post_form(client, "/sign-in", {"username": f"guess{n}", "password": "x"})
-    response = post_form(client, "/sign-in", {"username": "admin", "password": PASSWORD})
+    response = post_form(client, "/sign-in", {"username": "guess99", "password": "x"})
     assert response.status_code == 429
 
 
-def test_sessions_expire(app, people):
+def test_nobody_can_lock_out_a_coordinator_who_knows_the_password(app, people, monkeypatch):
+    """Behind the center's HTTPS proxy everyone shares one address: random names, or
+    guesses at the admin's password, from it do not stop the coordinator signing in."""
+    monkeypatch.setattr(throttle, "clock", lambda: 5_000_000.0)
+    attacker = app.test_client()
+    for n in range(30):
+        post_form(attacker, "/sign-in", {"username": f"guess{n}", "password": "x"})
+        post_form(attacker, "/sign-in", {"username": "admin", "password": f"guess{n}"})
+    assert post_form(attacker, "/sign-in", {"username": "admin",
+                                            "password": PASSWORD}).status_code == 429
+    coordinator = app.test_client()
+    assert post_form(coordinator, "/sign-in", {"username": "coordinator",
+                                               "password": PASSWORD}).status_code == 302
+
+
+def test_the_client_address_comes_from_the_proxy_only_when_configured(people, instance,
+                                                                      monkeypatch):
+    """Without TRUSTED_PROXIES a forged X-Forwarded-For changes nothing; with it, the
+    address the proxy saw is the one throttled (and https gives Secure cookies)."""
+    from disaster_support import create_app
+
+    monkeypatch.setattr(throttle, "clock", lambda: 5_000_000.0)
+    for trusted, expected in ((0, 429), (1, 302)):
+        app = create_app({"TESTING": True, "TRUSTED_PROXIES": trusted}, instance_path=instance)
+        client = app.test_client()
+        for n in range(11):
+            client.environ_base["HTTP_X_FORWARDED_FOR"] = f"192.0.2.{n}"
+            post_form(client, "/sign-in", {"username": f"guess{trusted}-{n}", "password": "x"})
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+        answer = post_form(client, "/sign-in", {"username": "nobody", "password": "x"})
+        assert answer.status_code == (429 if expected == 429 else 401)
+    client.environ_base.update(HTTP_X_FORWARDED_PROTO="https",
+                               HTTP_REFERER="https://localhost/sign-in")  # CSRF over https
+    signed_in = post_form(client, "/sign-in", {"username": "coordinator", "password": PASSWORD})
+    assert signed_in.status_code == 302 and "Secure" in signed_in.headers["Set-Cookie"]
+
+
+def test_sessions_expire(app, people, db):
     client = sign_in(app.test_client(), "coordinator")
-    with client.session_transaction() as session:
-        session["exp"] = "2020-01-01T00:00:00+00:00"
+    db.execute("UPDATE user_session SET expires_at = '2020-01-01T00:00:00+00:00'")
     response = client.get("/shelters/")
     assert response.status_code == 302 and "why=session" in response.headers["Location"]
+
+
+def test_signing_out_ends_the_session_on_the_server(app, people):
+    """A copy of the cookie taken before signing out is worth nothing after it."""
+    client = sign_in(app.test_client(), "coordinator")
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/shelters/").status_code == 200
+    post_form(client, "/sign-out", {}, page="/")
+    assert client.get("/shelters/").status_code == 302
+    stolen = copy.get("/shelters/")
+    assert stolen.status_code == 302 and "why=session" in stolen.headers["Location"]
 
 
 def test_admin_revokes_all_sessions_of_a_user(app, people):

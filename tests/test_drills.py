@@ -13,7 +13,7 @@ import pytest
 from disaster_support import db as database
 from disaster_support.drills import runs, scenarios
 
-from conftest import KAMIMIZO, SHIPPED, csrf_token, sign_in
+from conftest import KAMIMIZO, PASSWORD, SHIPPED, csrf_token, sign_in
 
 SCENARIO = "m7-weekday-afternoon"
 
@@ -39,13 +39,25 @@ def clock(monkeypatch):
     return clock
 
 
+ACCOUNT_TABLES = ("user", "user_shelter", "api_token", "device", "user_session",
+                  "login_throttle")
+
+
 def live_bytes(app):
-    """The live database file, with everything written to it checkpointed in."""
+    """A digest of the live database's operational data: every table but the accounts'
+    own, which are live during a drill too (sign-ins, a tablet revoked), and the audit
+    entries about them."""
     conn = sqlite3.connect(app.config["DATABASE"])
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    tables = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                               "'table' AND name NOT LIKE 'sqlite_%'")
+                    if r[0] not in ACCOUNT_TABLES)
+    digest = hashlib.sha256()
+    for table in tables:
+        where = " WHERE entity NOT IN ('user', 'device', 'api_token')" if table == "audit" else ""
+        for row in conn.execute(f"SELECT * FROM {table}{where} ORDER BY rowid"):
+            digest.update(repr(row).encode())
     conn.close()
-    with open(app.config["DATABASE"], "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    return digest.hexdigest()
 
 
 def post(client, url, data=None, page="/needs"):
@@ -234,3 +246,41 @@ def test_the_demo_includes_a_drill_already_held(app, cli):
     assert summary["volunteers_used"] >= 1 and summary["notices_published"] == 1
     assert runs.active_drill(app) is None
     assert cli("demo").exit_code == 0 and len(runs.archived(app)) == 1  # once
+
+
+def test_security_actions_taken_during_a_drill_hold_after_it(app, people, cli, clock, db):
+    """Accounts, tablets, tokens and sessions have one truth, the live database: a tablet
+    revoked, a user disabled, a password reset or sessions ended during a drill stay so
+    when the drill ends."""
+    admin = sign_in(app.test_client(), "admin")
+    coordinator = sign_in(app.test_client(), "coordinator")
+    tablet_token = {"Authorization": f"Bearer {people['device_token']}"}
+    volunteer_token = {"Authorization": f"Bearer {people['token']}"}
+    assert app.test_client().get("/api/v1/needs", headers=tablet_token).status_code == 200
+
+    assert cli("drill", "start", SCENARIO, "--speed", "manual").exit_code == 0
+    drill = runs.active_drill(app)
+    post(admin, f"/devices/{people['device']}/revoke", page="/devices")
+    post(admin, f"/admin/users/{people['staff']}", {"role": "shelter_staff",
+         "shelters": KAMIMIZO, "disabled": "1"}, page="/admin/users")
+    post(admin, f"/admin/users/{people['other_staff']}/password", page="/admin/users")
+    post(admin, f"/admin/users/{people['coordinator']}/revoke-sessions", page="/admin/users")
+    post(admin, f"/admin/tokens/{people['token_id']}/revoke", page="/admin/users")
+    during = app.test_client()
+    assert during.get("/api/v1/needs", headers=tablet_token).status_code == 401
+    assert cli("drill", "end").exit_code == 0
+
+    after = app.test_client()
+    assert after.get("/api/v1/needs", headers=tablet_token).status_code == 401
+    assert after.get("/api/v1/needs", headers=volunteer_token).status_code == 401
+    assert coordinator.get("/needs").status_code == 302  # its session was ended
+    for username in ("staff", "other_staff"):
+        refused = after.post("/sign-in", data={
+            "csrf_token": csrf_token(after, "/sign-in"), "username": username,
+            "password": PASSWORD})
+        assert refused.status_code == 401, username
+    # and the drill's own copy holds no way in: no tablets, tokens or passwords
+    drill_db = sqlite3.connect(drill["database"])
+    assert drill_db.execute("SELECT count(*) FROM device").fetchone()[0] == 0
+    assert drill_db.execute("SELECT count(*) FROM api_token").fetchone()[0] == 0
+    assert {r[0] for r in drill_db.execute("SELECT password_hash FROM user")} == {"!"}

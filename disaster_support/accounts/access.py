@@ -14,12 +14,11 @@ from flask import (abort, current_app, g, redirect, request, session, url_for)
 from flask.sessions import SecureCookieSessionInterface
 
 from ..audit.log import Actor
-from ..db import get_db, utcnow
+from ..db import get_accounts_db, get_db
 from ..text import _l
 from . import devices, users
 
 RULES = ("public", "signed_in", "staff", "shelter", "need", "coordinator", "admin")
-USER_SESSION_HOURS = 12
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def load_principal():
 
 def _user_principal(user, via_token=False):
     shelters = None if user["role"] in ("admin", "coordinator") else frozenset(
-        r[0] for r in get_db().execute(
+        r[0] for r in get_accounts_db().execute(
             "SELECT shelter_id FROM user_shelter WHERE user_id = ?", [user["id"]]))
     return Principal("user", user["username"], user["role"], user_id=user["id"],
                      shelters=shelters, must_change_password=bool(user["must_change_password"]),
@@ -108,7 +107,7 @@ def _device_principal(device, via_token=False):
 
 
 def _from_token(token):
-    db = get_db()
+    db = get_accounts_db()
     user = users.user_for_token(db, token)
     if user:
         return _user_principal(user, via_token=True)
@@ -120,14 +119,14 @@ def _from_token(token):
 
 
 def _from_user_session():
-    db = get_db()
-    try:
-        user = users.get_user(db, session["uid"])
-    except users.UserNotFound:
-        user = None
-    expired = session.get("exp", "") < utcnow()
-    if user is None or user["disabled"] or user["session_epoch"] != session.get("epoch") \
-            or expired:
+    db = get_accounts_db()
+    user = None
+    if users.session_user_id(db, session.get("sid")) == session["uid"]:
+        try:
+            user = users.get_user(db, session["uid"])
+        except users.UserNotFound:
+            pass
+    if user is None or user["disabled"] or user["session_epoch"] != session.get("epoch"):
         session.clear()
         g.auth_problem = "session"
         return ANONYMOUS
@@ -135,7 +134,7 @@ def _from_user_session():
 
 
 def _from_device_session():
-    db = get_db()
+    db = get_accounts_db()
     device = devices.get_device(db, session["device"])
     if not devices.is_usable(device):
         session.clear()
@@ -146,12 +145,19 @@ def _from_device_session():
 
 
 def sign_in_user(user):
+    """A new session on the server, and its token in the cookie."""
     session.clear()
     session.permanent = True
     session["uid"] = user["id"]
     session["epoch"] = user["session_epoch"]
-    session["exp"] = (datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-                      + datetime.timedelta(hours=USER_SESSION_HOURS)).isoformat()
+    session["sid"] = users.start_session(get_accounts_db(), user["id"])
+
+
+def sign_out():
+    """The session ends on the server: a copy of the cookie is worth nothing after it."""
+    if "sid" in session:
+        users.end_session(get_accounts_db(), session["sid"])
+    session.clear()
 
 
 def sign_in_device(device):

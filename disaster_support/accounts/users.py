@@ -4,13 +4,15 @@ Passwords are hashed with scrypt (werkzeug's default KDF); tokens are random
 and stored only as SHA-256 hashes, so a copy of the database reveals neither.
 """
 
+import datetime
 import hashlib
 import secrets
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.log import record
-from ..db import utcnow, write_transaction
+from ..db import NOW, utcnow, write_transaction
+from ..personal_data import purger
 from ..shelters.registry import ValidationError
 from ..text import _l
 
@@ -130,6 +132,11 @@ def count_users(db):
     return db.execute("SELECT count(*) FROM user").fetchone()[0]
 
 
+def exists(db, username):
+    return db.execute("SELECT 1 FROM user WHERE username = ?",
+                      [(username or "").strip()]).fetchone() is not None
+
+
 def authenticate(db, username, password):
     """The user if the password is right and the account usable, else None."""
     rows = list(db.query("SELECT * FROM user WHERE username = ?", [(username or "").strip()]))
@@ -155,6 +162,7 @@ def set_password(db, user_id, password, *, actor, must_change=False):
         db.execute("UPDATE user SET password_hash = ?, must_change_password = ?, "
                    "session_epoch = session_epoch + 1 WHERE id = ?",
                    [generate_password_hash(password), int(must_change), user_id])
+        _end_sessions(db, user_id)
         record(db, actor, "set_password", "user", user_id)
 
 
@@ -173,6 +181,7 @@ def update_user(db, user_id, *, actor, role=None, shelters=None, disabled=None):
         _check_shelters(db, shelters)
         db.execute("UPDATE user SET role = ?, disabled = ?, session_epoch = session_epoch + 1 "
                    "WHERE id = ?", [role, disabled, user_id])
+        _end_sessions(db, user_id)
         db.execute("DELETE FROM user_shelter WHERE user_id = ?", [user_id])
         for shelter in shelters:
             db.execute("INSERT INTO user_shelter VALUES (?, ?)", [user_id, shelter])
@@ -191,7 +200,49 @@ def revoke_sessions(db, user_id, *, actor):
     get_user(db, user_id)
     with write_transaction(db):
         db.execute("UPDATE user SET session_epoch = session_epoch + 1 WHERE id = ?", [user_id])
+        _end_sessions(db, user_id)
         record(db, actor, "revoke_sessions", "user", user_id)
+
+
+# --- Sign-in sessions: the cookie carries a token, the database its hash -------------
+
+SESSION_HOURS = 12
+
+
+def start_session(db, user_id):
+    """A new signed-in session of the user, valid SESSION_HOURS; returns its token."""
+    token = new_token()
+    expires = NOW().replace(microsecond=0) + datetime.timedelta(hours=SESSION_HOURS)
+    with write_transaction(db):
+        db.execute("INSERT INTO user_session (token_hash, user_id, created_at, expires_at) "
+                   "VALUES (?, ?, ?, ?)", [hash_token(token), user_id, utcnow(),
+                                           expires.isoformat()])
+    return token
+
+
+def session_user_id(db, token):
+    """The user whose session this token is, while it has neither ended nor expired."""
+    row = db.execute("SELECT user_id FROM user_session WHERE token_hash = ? AND ended_at IS "
+                     "NULL AND expires_at > ?", [hash_token(token or ""), utcnow()]).fetchone()
+    return row[0] if row else None
+
+
+def end_session(db, token):
+    """Signing out: the session is over, for every copy of its cookie."""
+    with write_transaction(db):
+        db.execute("UPDATE user_session SET ended_at = ? WHERE token_hash = ? AND ended_at IS "
+                   "NULL", [utcnow(), hash_token(token or "")])
+
+
+def _end_sessions(db, user_id):
+    db.execute("UPDATE user_session SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+               [utcnow(), user_id])
+
+
+@purger("ended sign-in sessions")
+def _past_sessions(db):
+    return db.execute("DELETE FROM user_session WHERE ended_at IS NOT NULL OR expires_at <= ?",
+                      [utcnow()]).rowcount
 
 
 def create_token(db, user_id, *, actor, label=None):

@@ -2,14 +2,15 @@
 
 import segno
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..db import get_db
+from ..db import get_accounts_db
 from ..shelters.registry import ShelterNotFound, ValidationError, get_shelter, list_shelters
 from . import devices, throttle, users
 from .access import access, current, messages, sign_in_device, sign_in_user
+from .access import sign_out as end_session
 
 bp = Blueprint("accounts", __name__)
 
@@ -24,13 +25,14 @@ def _safe_next(target):
 @bp.route("/sign-in", methods=["GET", "POST"])
 @access("public")
 def sign_in():
-    db = get_db()
+    db = get_accounts_db()
     errors = {}
     status = 200
     username = request.form.get("username", "").strip()
     if request.method == "POST":
         address = request.remote_addr
-        wait = throttle.blocked_for(db, username, address)
+        known = users.exists(db, username)
+        wait = throttle.blocked_for(db, username, address, known)
         if wait:
             errors["form"] = ngettext("Too many failed attempts. Try again in %(num)s second.",
                                       "Too many failed attempts. Try again in %(num)s seconds.",
@@ -39,11 +41,11 @@ def sign_in():
         else:
             user = users.authenticate(db, username, request.form.get("password", ""))
             if user is None:
-                throttle.failed(db, username, address)
+                throttle.failed(db, username, address, known)
                 errors["form"] = _("User name or password is wrong.")
                 status = 401
             else:
-                throttle.succeeded(db, username)
+                throttle.succeeded(db, username, address)
                 sign_in_user(user)
                 principal_actor = users_actor(user)
                 users.record_login(db, user, principal_actor)
@@ -62,7 +64,7 @@ def users_actor(user):
 @bp.post("/sign-out")
 @access("signed_in")
 def sign_out():
-    session.clear()
+    end_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.sign_in"))
 
@@ -74,7 +76,7 @@ def account():
     principal = current()
     if principal.kind != "user":
         abort(403)
-    db = get_db()
+    db = get_accounts_db()
     user = users.get_user(db, principal.user_id)
     shelters = list_shelters(db, only=frozenset(user["shelters"])) if user["shelters"] else []
     return render_template("accounts/account.html", user=user, roles=users.ROLES,
@@ -87,7 +89,7 @@ def password():
     principal = current()
     if principal.kind != "user":
         abort(403)
-    db = get_db()
+    db = get_accounts_db()
     errors = {}
     if request.method == "POST":
         user = users.get_user(db, principal.user_id)
@@ -114,7 +116,7 @@ def password():
 @bp.get("/admin/users")
 @access("admin")
 def user_list():
-    db = get_db()
+    db = get_accounts_db()
     return render_template("accounts/users.html", users=users.list_users(db), roles=users.ROLES,
                            errors={}, form={})
 
@@ -122,7 +124,7 @@ def user_list():
 @bp.post("/admin/users")
 @access("admin")
 def user_create():
-    db = get_db()
+    db = get_accounts_db()
     form = request.form
     one_time = users.new_password()
     shelters = [s.strip() for s in form.get("shelters", "").replace(",", " ").split() if s]
@@ -141,7 +143,7 @@ def user_create():
 
 def _user_or_404(user_id):
     try:
-        return users.get_user(get_db(), user_id)
+        return users.get_user(get_accounts_db(), user_id)
     except users.UserNotFound:
         abort(404)
 
@@ -151,7 +153,8 @@ def _user_or_404(user_id):
 def user_detail(user_id, errors=None, status=200):
     user = _user_or_404(user_id)
     return render_template("accounts/user.html", user=user, roles=users.ROLES,
-                           tokens=users.list_tokens(get_db(), user_id), errors=errors or {}), status
+                           tokens=users.list_tokens(get_accounts_db(), user_id),
+                           errors=errors or {}), status
 
 
 @bp.post("/admin/users/<int:user_id>")
@@ -161,8 +164,8 @@ def user_update(user_id):
     form = request.form
     shelters = [s.strip() for s in form.get("shelters", "").replace(",", " ").split() if s]
     try:
-        changed = users.update_user(get_db(), user_id, role=form.get("role"), shelters=shelters,
-                                    disabled=form.get("disabled") == "1",
+        changed = users.update_user(get_accounts_db(), user_id, role=form.get("role"),
+                                    shelters=shelters, disabled=form.get("disabled") == "1",
                                     actor=current().actor("form"))
     except ValidationError as exc:
         return user_detail(user_id, errors=exc.errors, status=400)
@@ -175,7 +178,7 @@ def user_update(user_id):
 @access("admin")
 def user_revoke_sessions(user_id):
     _user_or_404(user_id)
-    users.revoke_sessions(get_db(), user_id, actor=current().actor("form"))
+    users.revoke_sessions(get_accounts_db(), user_id, actor=current().actor("form"))
     flash(_("All sessions of this user are signed out."), "success")
     return redirect(url_for("accounts.user_detail", user_id=user_id))
 
@@ -185,7 +188,7 @@ def user_revoke_sessions(user_id):
 def user_reset_password(user_id):
     user = _user_or_404(user_id)
     one_time = users.new_password()
-    users.set_password(get_db(), user_id, one_time, must_change=True,
+    users.set_password(get_accounts_db(), user_id, one_time, must_change=True,
                        actor=current().actor("form"))
     return render_template("accounts/secret.html", title=_("Password reset"),
                            lines=[(_("User name"), user["username"]),
@@ -199,7 +202,8 @@ def user_reset_password(user_id):
 def token_create(user_id):
     user = _user_or_404(user_id)
     label = request.form.get("label", "").strip()[:60] or None
-    token = users.create_token(get_db(), user_id, label=label, actor=current().actor("form"))
+    token = users.create_token(get_accounts_db(), user_id, label=label,
+                               actor=current().actor("form"))
     return render_template("accounts/secret.html", title=_("API token created"),
                            lines=[(_("User name"), user["username"]), (_("API token"), token)],
                            note=_("Send it as “Authorization: Bearer …”. It is shown only now; "
@@ -209,7 +213,7 @@ def token_create(user_id):
 @bp.post("/admin/tokens/<int:token_id>/revoke")
 @access("admin")
 def token_revoke(token_id):
-    db = get_db()
+    db = get_accounts_db()
     row = db.execute("SELECT user_id FROM api_token WHERE id = ?", [token_id]).fetchone()
     if not row:
         abort(404)
@@ -223,7 +227,7 @@ def token_revoke(token_id):
 @bp.get("/devices")
 @access("coordinator")
 def device_list(errors=None, status=200):
-    db = get_db()
+    db = get_accounts_db()
     return render_template(
         "accounts/devices.html", devices=devices.list_devices(db),
         shelters=list_shelters(db, kind=None, sort="name"), lifetimes=devices.LIFETIMES_DAYS,
@@ -246,7 +250,7 @@ def join_url(token):
 @bp.post("/devices")
 @access("coordinator")
 def device_issue():
-    db = get_db()
+    db = get_accounts_db()
     form = request.form
     days = form.get("days", "")
     try:
@@ -269,7 +273,7 @@ def device_issue():
 @bp.post("/devices/<int:device_id>/revoke")
 @access("coordinator")
 def device_revoke(device_id):
-    db = get_db()
+    db = get_accounts_db()
     if devices.get_device(db, device_id) is None:
         abort(404)
     devices.revoke_device(db, device_id, actor=current().actor("form"))
@@ -280,7 +284,7 @@ def device_revoke(device_id):
 @bp.route("/join/<token>", methods=["GET", "POST"])
 @access("public")
 def join(token):
-    db = get_db()
+    db = get_accounts_db()
     device = devices.device_for_token(db, token)
     if device is None:
         return render_template("accounts/join.html", device=None), 401

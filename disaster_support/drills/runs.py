@@ -2,10 +2,12 @@
 
 A drill runs on a database file of its own in the instance folder
 (``drills/<drill id>/drill.db``): a copy of the live reference data (shelters,
-volunteers without their contacts, users, tablets) without the live needs,
-notices, assignments or audit log, then the scenario's opening state. While
-``drills/active.json`` names it, every request and every command uses it
-(``db.database_path``); the live database is only read, once, at the start.
+volunteers without their contacts) without the live needs, notices, assignments or
+audit log, then the scenario's opening state. While ``drills/active.json`` names it,
+every request and every command uses it for operational data (``operational_database``,
+registered with ``db.init_app``). Accounts, tablets, tokens and sessions are never
+copied into use: they stay in the live database (``db.get_accounts_db``), so what a
+drill does to them — a tablet revoked, a user disabled — is true after it too.
 Ending the drill leaves its folder as the archive: the database and report.json.
 """
 
@@ -28,10 +30,13 @@ from .scenarios import SPEEDS, get_scenario
 
 ACTIVE = "active.json"
 DRILL_ACTOR = Actor("drill", "admin", "drill")
-# Live data a drill must not carry: it starts from the scenario's opening state.
+# Live data a drill must not carry: it starts from the scenario's opening state. The
+# accounts' own tables stay live (users' rows remain in the copy, without passwords,
+# for the volunteers that refer to them).
 NOT_COPIED = ("need_answer", "assignment", "need_event", "need", "notice_version",
               "notice_translation", "notice", "audit", "shelter_change", "shelter_language",
-              "login_throttle", "drill_inject", "drill_info")
+              "login_throttle", "api_token", "device", "user_session", "drill_inject",
+              "drill_info")
 _active_cache = {}
 
 
@@ -55,6 +60,12 @@ def active_drill(app):
     if _active_cache.get("key") != key:
         _active_cache.update(key=key, value=json.loads(path.read_text(encoding="utf-8")))
     return _active_cache["value"]
+
+
+def operational_database(app):
+    """Where operational data lives now: the running drill's database, else the live one."""
+    drill = active_drill(app)
+    return drill["database"] if drill else app.config["DATABASE"]
 
 
 def _parse(value):
@@ -131,6 +142,7 @@ def _seed(db, drill_id, scenario, mode, now):
     with write_transaction(db):
         for table in NOT_COPIED:
             db.execute(f"DELETE FROM {table}")
+        db.execute("UPDATE user SET password_hash = '!', session_epoch = -1")
         db.execute("UPDATE shelter SET status = 'closed', evacuees = 0")
         db.execute("UPDATE volunteer SET checked_in_at = NULL, checked_in_place = NULL, "
                    "phone = NULL, email = NULL")
