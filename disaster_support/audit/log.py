@@ -4,12 +4,11 @@ Every write function records its entry inside its own transaction, so a write
 and its audit entry exist together or not at all.
 """
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 
 from ..db import to_tokyo, utcnow
+from ..spreadsheet import csv_text
 
 
 @dataclass(frozen=True)
@@ -74,9 +73,5 @@ CSV_COLUMNS = ("id", "at", "actor", "role", "via", "action", "entity", "entity_i
 def to_csv(rows, *, with_addresses=False):
     """CSV text; network addresses are personal data and left out by default."""
     columns = CSV_COLUMNS + (("address",) if with_addresses else ())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([to_tokyo(row[c]) if c == "at" else row[c] for c in columns])
-    return out.getvalue()
+    values = ([to_tokyo(row[c]) if c == "at" else row[c] for c in columns] for row in rows)
+    return csv_text([columns, *values])

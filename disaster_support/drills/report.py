@@ -5,20 +5,20 @@ Per need: time to the first action (a status change or a volunteer proposed), to
 a match (matched, in progress or resolved: someone is on it) and to resolution.
 """
 
-import csv
-import io
 import json
 import statistics
 
 from ..db import utcnow
 from ..notices.records import get_notice
 from ..notices.render import render
+from ..spreadsheet import csv_text
 from .runs import info, minute_at
 
 ACTIVE = ("open", "matched", "in_progress")
 SUMMARY = ("needs", "resolved", "unmet_at_end", "median_first_action", "median_match",
            "median_resolve", "volunteers_checked_in", "volunteers_used", "utilisation",
            "notices_published", "translation_gaps")
+BANNER = "DRILL / 訓練"
 CSV_FIELDS = ("need", "inject_minute", "shelter", "language", "category", "people", "urgency",
               "recorded_minute", "first_action_after", "matched_after", "resolved_after",
               "status_at_end")
@@ -151,15 +151,16 @@ def build_report(db):
     }
 
 
+def banner_row(drill_id):
+    """The first row of every CSV made during a drill: one cell (quoted if the
+    scenario's id holds a comma)."""
+    return [f"{BANNER} · {drill_id}"]
+
+
 def report_csv(report):
     """One row per need, for a spreadsheet (UTF-8 with BOM), under a drill banner."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([f"DRILL / 訓練 · {report['drill']['id']}"])
-    writer.writerow(CSV_FIELDS)
-    for row in report["needs"]:
-        writer.writerow(["" if row[f] is None else row[f] for f in CSV_FIELDS])
-    return "\ufeff" + out.getvalue()
+    rows = (["" if row[f] is None else row[f] for f in CSV_FIELDS] for row in report["needs"])
+    return csv_text([banner_row(report["drill"]["id"]), CSV_FIELDS, *rows], bom=True)
 
 
 def compare(report, earlier):

@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from ..accounts.access import access
 from ..db import NOW, get_db
 from ..formatting import label_of_category, language_name
+from ..spreadsheet import BOM, csv_text
 from . import runs
-from .report import build_report, compare, report_csv, timeline_svg_data
+from .report import BANNER, banner_row, build_report, compare, report_csv, timeline_svg_data
 from .scenarios import SPEEDS, ScenarioError, list_scenarios
 
 bp = Blueprint("drills", __name__)
@@ -34,10 +35,10 @@ def init_app(app):
             response.headers["X-Drill"] = drill["id"]
             if response.mimetype == "text/csv" and not response.direct_passthrough:
                 text = response.get_data(as_text=True)
-                if not text.lstrip("\ufeff").startswith("DRILL"):
-                    bom = "\ufeff" if text.startswith("\ufeff") else ""
-                    response.set_data(f"{bom}DRILL / 訓練 · {drill['id']}\r\n"
-                                      + text.lstrip("\ufeff"))
+                body = text.removeprefix(BOM)
+                if BANNER not in body.partition("\n")[0]:  # a drill report has its own
+                    bom = BOM if text.startswith(BOM) else ""
+                    response.set_data(bom + csv_text([banner_row(drill["id"])]) + body)
         return response
 
     @app.context_processor

@@ -7,8 +7,6 @@ Languages travel as the extension hashtag #x_language (a BCP 47 tag) or, for a
 column per language, as an attribute (+lang_zh_hans).
 """
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,6 +14,7 @@ from babel import Locale
 
 from ..needs.records import ACTIVE
 from ..needs.situation import STALE_MINUTES
+from ..spreadsheet import csv_text
 from ..vocabulary import languages, need_categories
 
 TABLES = ("shelters", "needs", "volunteer-coverage")
@@ -130,11 +129,9 @@ def volunteer_coverage(db):
 
 
 def to_csv(table, *, excel=False):
-    """Header row, hashtag row, data. ``excel``: UTF-8 with a byte-order mark, which
-    spreadsheet programs need to read Japanese correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([header for header, _ in table.columns])
-    writer.writerow([tag for _, tag in table.columns])
-    writer.writerows(table.rows)
-    return ("\ufeff" if excel else "") + out.getvalue()
+    """Header row, hashtag row, data; text that a spreadsheet would run as a formula
+    is neutralised in both variants (people open the plain one in a spreadsheet too).
+    ``excel``: UTF-8 with a byte-order mark, which spreadsheet programs need to read
+    Japanese correctly."""
+    return csv_text([[header for header, _ in table.columns],
+                     [tag for _, tag in table.columns], *table.rows], bom=excel)
