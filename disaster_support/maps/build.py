@@ -52,8 +52,13 @@ class MapStart(MacroElement):
         self.control = control
 
 
+def _layer_name(text):
+    """Leaflet's layer control sets a layer's name as HTML: give it the text escaped."""
+    return str(Markup.escape(text))
+
+
 def _cluster(name, show=True):
-    cluster = MarkerCluster(name=name, show=show, options=CLUSTER_OPTIONS)
+    cluster = MarkerCluster(name=_layer_name(name), show=show, options=CLUSTER_OPTIONS)
     # Per instance: folium's asset lists are class attributes, shared by every map.
     cluster.default_js = assets.markercluster_js()
     cluster.default_css = assets.markercluster_css()
@@ -94,7 +99,8 @@ def build_map(kind, *, city, tag, labels, tiles=None, tile_url=None):
             west, south, east, north = tiles.bounds
             extent["bounds"] = [[south, west], [north, east]]
         folium.TileLayer(
-            tiles=tile_url, name=labels["base_map"], attr=Markup.escape(tiles.attribution),
+            tiles=tile_url, name=_layer_name(labels["base_map"]),
+            attr=Markup.escape(tiles.attribution),
             min_zoom=tiles.min_zoom, max_native_zoom=tiles.max_zoom, max_zoom=18, **extent,
         ).add_to(m)
     features = [
@@ -106,12 +112,13 @@ def build_map(kind, *, city, tag, labels, tiles=None, tile_url=None):
     layers = {}
     if features:
         layers["wards"] = folium.GeoJson(
-            {"type": "FeatureCollection", "features": features}, name=labels["wards"],
+            {"type": "FeatureCollection", "features": features},
+            name=_layer_name(labels["wards"]),
             style_function=lambda feature: WARD_STYLE).add_to(m)
     layers["shelters"] = _cluster(labels["shelters"]).add_to(m)
     if kind == "coordinator":
         layers["needs"] = _cluster(labels["needs"], show=False).add_to(m)
-        layers["volunteers"] = folium.FeatureGroup(name=labels["volunteers"],
+        layers["volunteers"] = folium.FeatureGroup(name=_layer_name(labels["volunteers"]),
                                                    show=False).add_to(m)
     control = folium.LayerControl(collapsed=kind != "coordinator").add_to(m)
     start = MapStart(kind, layers, control)

@@ -1,6 +1,7 @@
 /* Fills the layers folium made (disaster_support/maps/build.py) from the page's
    JSON: shelters, unmet needs in one chosen language, checked-in volunteers.
-   Popups are built when opened, as DOM nodes (never HTML from data). */
+   Popups, tooltips and badges are DOM nodes with text, never HTML from data: Leaflet
+   sets a string given to bindTooltip, bindPopup or divIcon as innerHTML. */
 (function () {
   "use strict";
 
@@ -14,6 +15,12 @@
       element.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
     });
     return element;
+  }
+
+  // Leaflet's layer control and attribution take HTML strings only: hand them the
+  // text escaped by the browser's own serializer.
+  function escaped(text) {
+    return node("span", {}, [text]).innerHTML;
   }
 
   // A flat list of numbers in groups of n: [[a, b], [c, d]].
@@ -33,7 +40,7 @@
 
   function badge(className, count) {
     var size = count > 99 ? 40 : 32;
-    return L.divIcon({className: className, html: "<span>" + Number(count) + "</span>",
+    return L.divIcon({className: className, html: node("span", {}, [Number(count)]),
                       iconSize: L.point(size, size)});
   }
 
@@ -84,14 +91,13 @@
         var element = layer.getElement && layer.getElement();
         if (element) element.classList.add("ward");
         if (layer.feature.properties.label) {
-          layer.bindTooltip(layer.feature.properties.label,
+          layer.bindTooltip(node("span", {}, [layer.feature.properties.label]),
                             {permanent: true, direction: "center", className: "ward-label",
                              pane: "ward-labels"});
         }
       });
     }
-    if (data.attribution) map.attributionControl.addAttribution(
-      node("span", {}, [data.attribution]).innerHTML);
+    if (data.attribution) map.attributionControl.addAttribution(escaped(data.attribution));
 
     var shelters = records(data.fields, data.shelters);
     function needsOf(id) {
@@ -160,7 +166,8 @@
         radius: kind === "public" ? 8 : radius(s.evacuees), level: s.level || 0,
         className: "shelter lvl-" + level + " st-" + s.status, weight: 2
       }).bindPopup(function () { return shelterPopup(s); }, {maxWidth: 360})
-        .bindTooltip(s.name, {direction: "top"});
+        .bindTooltip(function () { return node("span", {lang: "ja"}, [s.name]); },
+                     {direction: "top"});
     }));
 
     // Unmet needs of one language, chosen in the form beside the map.
@@ -171,7 +178,7 @@
     function showLanguage(tag) {
       parts.needs.clearLayers();
       parts.control.removeLayer(parts.needs);
-      parts.control.addOverlay(parts.needs, needsLabel(tag));
+      parts.control.addOverlay(parts.needs, escaped(needsLabel(tag)));
       if (!tag) { map.removeLayer(parts.needs); return; }
       var markers = [];
       shelters.forEach(function (s) {
