@@ -143,7 +143,10 @@ def read_source(path_or_url, timeout=30):
 def decode(name, data):
     """Text and encoding name: UTF-8 (with or without BOM), else CP932."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (BOM)"
+        try:
+            return data[3:].decode("utf-8"), "UTF-8 (BOM)"
+        except UnicodeDecodeError as exc:  # the mark says UTF-8: no Shift_JIS to try
+            raise _undecodable(name, data, 3 + exc.start)
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -151,9 +154,13 @@ def decode(name, data):
     try:
         return data.decode("cp932"), "Shift_JIS (CP932)"
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ShelterFileError(name, _l(
-            "the file is neither UTF-8 nor Shift_JIS: save it as UTF-8 CSV."), line=line)
+        raise _undecodable(name, data, exc.start)
+
+
+def _undecodable(name, data, position):
+    return ShelterFileError(name, _l(
+        "the file is neither UTF-8 nor Shift_JIS: save it as UTF-8 CSV."),
+        line=data[:position].count(b"\n") + 1)
 
 
 def normalise_header(cell):
