@@ -25,7 +25,7 @@ def create_app(config=None, instance_path=None):
     settings, e.g. in tests.
     """
     instance = Path(instance_path) if instance_path else default_instance_path()
-    instance.mkdir(parents=True, exist_ok=True)
+    db.private_folder(instance)
     app = Flask(
         __name__,
         instance_path=str(instance.resolve()),

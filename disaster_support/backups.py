@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from .db import SCHEMA_VERSION
+from .db import SCHEMA_VERSION, private_file, private_folder
 from .errors import TranslatedError
 from .text import _l
 
@@ -68,11 +68,10 @@ def backup(source, destination):
     destination = Path(destination)
     if destination.is_dir():
         destination = destination / f"{PREFIX}{_stamp()}.db"
-    destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
     live = _read_only(source)
-    copy = sqlite3.connect(partial)
+    copy = sqlite3.connect(private_file(partial))
     try:
         live.backup(copy)
         # one self-contained file: no -wal or -shm beside a backup
@@ -130,7 +129,7 @@ class PeriodicBackups(threading.Thread):
 
     def once(self):
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
             written = backup(self.database, self.folder)
             prune(self.folder, self.keep)
             if self.log:

@@ -10,6 +10,7 @@ import datetime
 import os
 import sqlite3
 import threading
+from pathlib import Path
 
 import sqlite_utils
 from flask import current_app, g
@@ -333,8 +334,29 @@ class SchemaTooNew(RuntimeError):
     pass
 
 
+def private_folder(path):
+    """A folder only this account may enter (the instance, drills, backups)."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def private_file(path):
+    """Create ``path`` empty, readable and writable by this account only, unless it
+    exists: SQLite then gives its -wal and -shm files the same permissions."""
+    path = Path(path)
+    private_folder(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    return path
+
+
 def connect(path):
     """Open the database with the settings every connection needs."""
+    if str(path) != ":memory:":
+        private_file(path)
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
         check_same_thread=False,
@@ -420,6 +442,20 @@ def utcnow():
 
 
 TOKYO = datetime.timezone(datetime.timedelta(hours=9), "Asia/Tokyo")
+# The years a date people type may fall in: anything else (9999, 0001) is a slip that
+# would break Japan-time arithmetic on every page that shows it.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+def to_utc(value):
+    """A date and time as typed or sent (Japan time unless it says otherwise) as stored:
+    UTC, ISO 8601, to the second. ValueError if it is none, or outside the years above."""
+    moment = datetime.datetime.fromisoformat(value.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=TOKYO)
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(value)
+    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def to_tokyo(value):

@@ -169,3 +169,29 @@ def test_the_conversation_board_opens_offline(device, live_server):  # noqa: F81
     assert page.locator("#p-pain_stomach").is_visible()
     assert page.locator("#connection.offline").count() == 1
     assert outside == [] and problems == []
+
+
+def test_a_coordinators_pages_are_not_kept_for_anyone_after_signing_out(
+        device, live_server):  # noqa: F811
+    """A coordinator opens a shelter's tablet page on some browser and signs out: with no
+    network, that browser shows the "not kept here" page, not the coordinator's page."""
+    context, page, outside, problems = device
+    base = live_server["url"]
+    page.goto(base + "/sign-in?lang=en")
+    page.fill("input[name=username]", "coordinator")
+    page.fill("input[name=password]", live_server["passwords"]["coordinator"])
+    page.click("button.primary")
+    page.wait_for_load_state()
+    tablet = base + "/shelters/E1415000004111/tablet"
+    page.goto(tablet)
+    page.wait_for_selector("html[data-offline-ready=not-kept]", state="attached")
+    page.reload()  # now through the service worker, network first: still not kept
+    page.wait_for_selector("form.need-form")
+    page.click("header form[action='/sign-out'] button")
+    page.wait_for_selector("input[name=username]")
+
+    context.set_offline(True)
+    page.goto(tablet)
+    assert page.locator("form.need-form").count() == 0
+    assert page.locator("form[action='/sign-out']").count() == 0  # no one's page at all
+    assert outside == [] and problems == []

@@ -274,8 +274,12 @@ def security_headers(response):
     # nothing (such as a tablet link) leaks to other sites.
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
-    if getattr(g, "principal", ANONYMOUS).signed_in and "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "private, no-store"
+    principal = getattr(g, "principal", ANONYMOUS)
+    if principal.signed_in and "Cache-Control" not in response.headers:
+        # A shelter tablet keeps its pages for offline use (the service worker never
+        # keeps what is no-store); a person's pages are never stored.
+        response.headers["Cache-Control"] = "private, no-cache" if principal.kind == "device" \
+            else "private, no-store"
     return response
 
 

@@ -48,12 +48,29 @@ def new_password():
     return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
 
 
+# Rows of keys and runs of letters or digits that people type as "a long password".
+_RUNS = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuvwxyz",
+         "zyxwvutsrqponmlkjihgfedcba", "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb",
+         "qazwsxedcrfvtgbyhnujmikolp")
+_COMMON = frozenset((
+    "password", "password1", "password12", "password123", "password1234", "passw0rd",
+    "iloveyou", "letmein", "welcome", "welcome1", "admin", "admin123", "administrator",
+    "changeme", "sagamihara", "disaster", "coordinator", "trustno1", "sunshine",
+    "princess", "football", "baseball", "dragon", "monkey", "master", "shadow"))
+
+
 def check_new_password(password, username=""):
     if len(password or "") < MIN_PASSWORD:
         raise ValidationError({"password": _l(
             "Password: use at least %(count)s characters.", count=MIN_PASSWORD)})
     if username and password.lower() == username.lower():
         raise ValidationError({"password": _l("Password: must differ from the user name.")})
+    lowered = password.lower()
+    if (len(set(lowered)) < 4 or any(lowered in run for run in _RUNS)
+            or lowered.rstrip("0123456789!.") in _COMMON or lowered in _COMMON):
+        raise ValidationError({"password": _l(
+            "Password: too easy to guess (a common password, a sequence of keys or one "
+            "character repeated). Use a few words or a mix of letters and numbers.")})
 
 
 def _check_username(username):

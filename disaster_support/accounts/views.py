@@ -7,19 +7,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..db import get_accounts_db
+from ..local_paths import local_path
 from ..shelters.registry import ShelterNotFound, ValidationError, get_shelter, list_shelters
 from . import devices, throttle, users
 from .access import access, current, messages, sign_in_device, sign_in_user
 from .access import sign_out as end_session
 
 bp = Blueprint("accounts", __name__)
-
-
-def _safe_next(target):
-    """Only paths on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -49,7 +43,7 @@ def sign_in():
                 sign_in_user(user)
                 principal_actor = users_actor(user)
                 users.record_login(db, user, principal_actor)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(local_path(request.args.get("next"), url_for("home.index")))
     why = messages().get(request.args.get("why"))
     return render_template("accounts/sign_in.html", errors=errors, username=username,
                            why=why), status
@@ -66,7 +60,10 @@ def users_actor(user):
 def sign_out():
     end_session()
     flash(_("You are signed out."), "info")
-    return redirect(url_for("accounts.sign_in"))
+    response = redirect(url_for("accounts.sign_in"))
+    # and whatever this browser cached of the person's pages goes too
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 @bp.get("/account")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import db as database
 from ..audit.log import Actor, record
-from ..db import connect, write_transaction
+from ..db import connect, private_file, write_transaction
 from ..errors import TranslatedError
 from ..needs import records as needs
 from ..shelters import registry
@@ -106,8 +106,8 @@ def start(app, scenario_id, mode="fast"):
     now = database.NOW().replace(microsecond=0)
     drill_id = f"{now:%Y%m%d-%H%M%S}-{scenario.id}"
     folder = drills_folder(app) / drill_id
-    folder.mkdir(parents=True)
-    path = folder / "drill.db"
+    folder.mkdir(mode=0o700, parents=True)
+    path = private_file(folder / "drill.db")
     try:
         _copy_reference_data(app.config["DATABASE"], path)
         db = connect(path)

@@ -6,7 +6,7 @@ import json
 import re
 
 from ..audit.log import record
-from ..db import utcnow, write_transaction
+from ..db import EARLIEST_YEAR, LATEST_YEAR, to_utc, utcnow, write_transaction
 from ..shelters.registry import ValidationError
 from ..text import _l
 from ..vocabulary import languages, need_categories
@@ -326,13 +326,11 @@ def _check_validity(valid_from, valid_until):
         if not value:
             return None
         try:
-            moment = datetime.datetime.fromisoformat(value)
+            return to_utc(value)
         except ValueError:
-            raise ValidationError({field: _l("Valid from / until: a date and time such as "
-                                             "2026-11-26T18:00.")})
-        if moment.tzinfo is None:  # typed in Japan time
-            moment = moment.replace(tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
-        return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat()
+            raise ValidationError({field: _l(
+                "Valid from / until: a date and time from %(first)s to %(last)s, such as "
+                "2026-11-26T18:00.", first=EARLIEST_YEAR, last=LATEST_YEAR)})
 
     start, end = parse(valid_from, "valid_from"), parse(valid_until, "valid_until")
     if end and end <= (start or _now()):

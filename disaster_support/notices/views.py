@@ -279,13 +279,14 @@ def _public_base():
 @bp.get("/notices/<int:notice_id>/cap.xml")
 @access("public")
 def cap_alert(notice_id):
-    """A notice as a CAP 1.2 alert: anyone for a notice that was published, the
-    coordinator for a draft."""
+    """A notice as a CAP 1.2 alert: anyone for a notice that is or was on the boards,
+    the coordinator for a draft, a scheduled or a withdrawn one (not public, or no
+    longer: it may have been withdrawn for being wrong)."""
     from ..drills.runs import active_drill
     from .cap import notice_to_cap
 
     notice = _notice_or_404(notice_id)
-    if notice["status"] == "draft" and not current().is_coordinator:
+    if records.state(notice) not in ("published", "expired") and not current().is_coordinator:
         abort(404)
     body = notice_to_cap(
         get_db(), notice, city=current_app.extensions["city"],

@@ -22,11 +22,15 @@ self.addEventListener("activate", (event) => {
 });
 
 async function keep(request, response) {
-  if (!response.ok || response.type !== "basic" || response.redirected) return;
+  if (!response.ok || response.type !== "basic" || response.redirected) return false;
+  // What the server says must not be stored (a signed-in person's pages) is never kept:
+  // after signing out, nobody may open it from this browser's storage.
+  if (/no-store/.test(response.headers.get("Cache-Control") || "")) return false;
   const cache = await caches.open(PAGES);
   await cache.put(request, response.clone());
   // Also under the bare path: a board opened offline shows the language last chosen.
   await cache.put(new URL(request.url).pathname, response.clone());
+  return true;
 }
 
 async function page(request) {
@@ -70,6 +74,6 @@ self.addEventListener("message", (event) => {
   if (url.origin !== self.location.origin || !PAGE.test(url.pathname)) return;
   const request = new Request(url.href, {credentials: "same-origin"});
   event.waitUntil(fetch(request).then((response) => keep(request, response))
-    .then(() => event.ports[0] && event.ports[0].postMessage("kept"))
+    .then((kept) => event.ports[0] && event.ports[0].postMessage(kept ? "kept" : "not-kept"))
     .catch(() => event.ports[0] && event.ports[0].postMessage("failed")));
 });
