@@ -74,7 +74,9 @@ def test_shelter_notices_get_circles_and_withdrawn_ones_cancel(app, people, db, 
     circles = alert.findall("cap:info[1]/cap:area/cap:circle", NS)
     assert len(circles) == 2 and circles[0].text.endswith(" 0.5")
     records.withdraw(db, notice_id, actor=ACTOR)
-    data = client.get(f"/notices/{notice_id}/cap.xml").data
+    assert client.get(f"/notices/{notice_id}/cap.xml").status_code == 404  # no longer public
+    coordinator = sign_in(app.test_client(), "coordinator")  # who sends the Cancel on
+    data = coordinator.get(f"/notices/{notice_id}/cap.xml").data
     cap_schema.validate(data)
     alert = ET.fromstring(data)
     assert alert.findtext("cap:msgType", namespaces=NS) == "Cancel"
