@@ -14,6 +14,7 @@ from .db import write_transaction as db_transaction
 from .errors import render_error
 from .needs import records, situation
 from .needs.views import parse_queue_filters
+from .parameters import integer_arg, json_object
 from .shelters import registry
 from .shelters.views import parse_filters
 from .text import _l
@@ -59,11 +60,7 @@ def get_shelter(shelter_id):
 @bp.patch("/shelters/<shelter_id>")
 @access("shelter")
 def update_shelter(shelter_id):
-    if not request.is_json:
-        return render_error(415, _l("Send the body as JSON (Content-Type: application/json)."))
-    values = request.get_json(silent=True)
-    if not isinstance(values, dict):
-        return render_error(400, _l("The body must be a JSON object."))
+    values = json_object(request, registry.FIELD_LABELS)
     db = get_db()
     expected = values.pop("expected", None)
     if expected is not None and not isinstance(expected, dict):
@@ -92,30 +89,17 @@ def need_json(need):
     return {k: need[k] for k in NEED_FIELDS}
 
 
-def _json_body():
-    if not request.is_json:
-        return None, render_error(415, _l("Send the body as JSON (Content-Type: "
-                                          "application/json)."))
-    values = request.get_json(silent=True)
-    if not isinstance(values, dict):
-        return None, render_error(400, _l("The body must be a JSON object."))
-    return values, None
-
-
 @bp.get("/needs")
 @access("staff")
 def list_needs():
     filters, errors = parse_queue_filters(request.args, current_app.extensions["city"])
+    limit = integer_arg(request.args, "limit", "limit", errors, default=100, low=1, high=1000)
+    offset = integer_arg(request.args, "offset", "offset", errors, default=0)
     if errors:
         return render_error(400, _l("Bad filter."), errors)
-    limit = request.args.get("limit", "100")
-    offset = request.args.get("offset", "0")
-    if not (limit.isdigit() and 1 <= int(limit) <= 1000 and offset.isdigit()):
-        return render_error(400, _l("Bad filter."), {"limit": _l(
-            "limit: 1 to 1000; offset: 0 or more.")})
     db = get_db()
     only = current().shelters
-    rows = records.list_needs(db, **filters, only=only, limit=int(limit), offset=int(offset))
+    rows = records.list_needs(db, **filters, only=only, limit=limit, offset=offset)
     total, people = records.count_needs(db, **filters, only=only)
     return jsonify({"needs": [need_json(n) for n in rows], "count": total, "people": people})
 
@@ -124,9 +108,7 @@ def list_needs():
 @access("staff")
 def create_need():
     """Record a need. Idempotent: the same client_id returns the first need (200)."""
-    values, error = _json_body()
-    if error:
-        return error
+    values = json_object(request, records.FIELD_LABELS)
     shelter_id = values.pop("shelter_id", None)
     if not isinstance(shelter_id, str) or not current().may_see_shelter(shelter_id):
         if isinstance(shelter_id, str) and current().shelters is not None:
@@ -159,9 +141,7 @@ def get_need(need_id):
 @access("need")
 def update_need(need_id):
     """Change the status (with ``reason`` to reopen) and/or people, urgency, note."""
-    values, error = _json_body()
-    if error:
-        return error
+    values = json_object(request, records.FIELD_LABELS)
     db = get_db()
     actor = current().actor("api")
     status = values.pop("status", None)

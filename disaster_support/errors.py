@@ -8,6 +8,7 @@ from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .parameters import InputError
 from .text import _l
 
 MESSAGES = {
@@ -42,6 +43,10 @@ def init_app(app):
                      "try again: nothing was saved.")
         # the field lets a tablet's outbox know it may renew its token and retry
         return render_error(400, message, {"csrf_token": message})
+
+    @app.errorhandler(InputError)
+    def input_error(exc):
+        return render_error(exc.status, exc.message, exc.errors)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -11,9 +11,9 @@ import re
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
+from ..parameters import choice, fits_sqlite, whole_number
 from ..personal_data import looks_personal
-from ..shelters.registry import (Conflict, ShelterNotFound, ValidationError, get_shelter,
-                                 whole_number)
+from ..shelters.registry import Conflict, ShelterNotFound, ValidationError, get_shelter
 from ..text import _l, lazy_pgettext
 from ..vocabulary import languages, need_categories
 
@@ -81,13 +81,13 @@ def parse_need(values, *, partial=False):
         else:
             clean["client_id"] = client_id
     if present("category"):
-        if values.get("category") in need_categories():
+        if choice(values.get("category"), need_categories()):
             clean["category"] = values["category"]
         else:
             errors["category"] = _l("%(field)s: choose one of the pictograms.",
                                     field=FIELD_LABELS["category"])
     if present("language"):
-        if values.get("language") in languages():
+        if choice(values.get("language"), languages()):
             clean["language"] = values["language"]
         else:
             errors["language"] = _l("%(field)s: choose one of the listed languages.",
@@ -100,8 +100,9 @@ def parse_need(values, *, partial=False):
         else:
             clean["people"] = people
     if "urgency" in values or not partial:
-        urgency = values.get("urgency") or "normal"
-        if urgency in URGENCIES:
+        urgency = values.get("urgency")
+        urgency = "normal" if urgency in (None, "") else choice(urgency, URGENCIES)
+        if urgency:
             clean["urgency"] = urgency
         else:
             errors["urgency"] = _l("%(field)s: choose critical, high, normal or low.",
@@ -184,7 +185,14 @@ FROM need n JOIN shelter s ON s.id = n.shelter_id
 """
 
 
+def _beyond_sqlite(need_id):
+    """A URL may carry an id of any length: one SQLite cannot hold is no need at all."""
+    return isinstance(need_id, int) and not fits_sqlite(need_id)
+
+
 def get_need(db, need_id):
+    if _beyond_sqlite(need_id):
+        raise NeedNotFound(need_id)
     rows = list(db.query(_SELECT + " WHERE n.id = ?", [need_id]))
     if not rows:
         raise NeedNotFound(need_id)
@@ -192,11 +200,15 @@ def get_need(db, need_id):
 
 
 def shelter_of(db, need_id):
+    if _beyond_sqlite(need_id):
+        return None
     row = db.execute("SELECT shelter_id FROM need WHERE id = ?", [need_id]).fetchone()
     return row[0] if row else None
 
 
 def need_events(db, need_id):
+    if _beyond_sqlite(need_id):
+        return []
     return list(db.query("SELECT * FROM need_event WHERE need_id = ? ORDER BY id", [need_id]))
 
 
@@ -262,6 +274,10 @@ def transition(db, need_id, to_status, *, actor, reason=None, only=None, at=None
     raised and nothing changes; if it already is ``to_status`` (a retry), nothing
     changes and the need is returned.
     """
+    if not choice(to_status, STATUSES):
+        raise _status_error("status", FIELD_LABELS["status"])
+    if expected is not None and not choice(expected, STATUSES):
+        raise _status_error("expected_status", "expected_status")
     with write_transaction(db):
         if expected is not None:
             need = get_need(db, need_id)
@@ -284,11 +300,12 @@ def apply_transition(db, need_id, to_status, *, actor, reason=None, only=None, a
     need = get_need(db, need_id)
     if only is not None and need["shelter_id"] not in only:
         raise NeedNotFound(need_id)
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError({"reason": _l("%(field)s: text only.",
+                                            field=FIELD_LABELS["reason"])})
     reason = (reason or "").strip() or None
-    if to_status not in STATUSES:
-        raise ValidationError({"status": _l(
-            "%(field)s: choose one of: open, matched, in_progress, resolved, cancelled.",
-            field=FIELD_LABELS["status"])})
+    if not choice(to_status, STATUSES):
+        raise _status_error("status", FIELD_LABELS["status"])
     if to_status not in TRANSITIONS[need["status"]]:
         allowed = ", ".join(str(STATUSES[s]) for s in TRANSITIONS[need["status"]])
         raise ValidationError({"status": _l(
@@ -309,6 +326,12 @@ def apply_transition(db, need_id, to_status, *, actor, reason=None, only=None, a
     record(db, actor, "status", "need", need_id, at=now, before={"status": need["status"]},
            after={"status": to_status, **({"reason": reason} if reason else {})})
     return get_need(db, need_id)
+
+
+def _status_error(field, label):
+    return ValidationError({field: _l(
+        "%(field)s: choose one of: open, matched, in_progress, resolved, cancelled.",
+        field=label)})
 
 
 def bulk_transition(db, need_ids, to_status, *, actor, reason=None, only=None):

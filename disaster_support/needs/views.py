@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from ..accounts.access import access, current
 from ..db import get_db
 from ..i18n import chosen_language
+from ..parameters import INT64_MAX, InputError, integer_arg, number_message, whole_number
 from ..shelters import registry
 from ..shelters.registry import Conflict, ValidationError
 from ..shelters.views import parse_choices, shelter_or_404
@@ -20,6 +21,7 @@ from . import answers, records, situation
 bp = Blueprint("needs", __name__)
 
 PAGE_SIZE = 100
+MAX_PAGE = 1_000_000  # far past the last page; the offset stays an SQLite integer
 AGE_CHOICES = (30, 60, 120, 240, 720, 1440)
 
 
@@ -175,8 +177,8 @@ def queue():
     db = get_db()
     city = current_app.extensions["city"]
     filters, errors = parse_queue_filters(request.args, city)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = integer_arg(request.args, "page", _l("Page"), errors, default=1, low=1,
+                       high=MAX_PAGE)
     rows = records.list_needs(db, **filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     total, people = records.count_needs(db, **filters)
     return render_template(
@@ -190,7 +192,10 @@ def queue():
 @bp.post("/needs/bulk")
 @access("coordinator")
 def bulk():
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [whole_number(i) for i in request.form.getlist("ids")]
+    if not all(ids):  # None or 0: only a hand-made request, the page's boxes hold needs
+        message = number_message(_l("Need"), 1, INT64_MAX)
+        raise InputError(400, message, {"ids": message})
     back = request.form.get("back", "")
     try:
         count = records.bulk_transition(get_db(), ids, request.form.get("status", ""),

@@ -189,7 +189,9 @@ def parse_cap(data):
     "skipped": [languages the tool does not have]} from CAP 1.2 XML."""
     try:
         root = ET.fromstring(data)  # expat: no external entities, no DTD fetching
-    except ET.ParseError as error:
+    except (ET.ParseError, ValueError, LookupError) as error:
+        # ValueError: a declared multi-byte encoding such as Shift_JIS (expat reads
+        # UTF-8 and UTF-16 only); LookupError: an encoding Python does not know
         raise CapError({"file": _l("Not an XML file: %(error)s", error=str(error))}) from error
     if root.tag != _q("alert"):
         raise CapError({"file": _l("Not a CAP 1.2 alert (its first element must be "

@@ -8,6 +8,7 @@ import json
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
+from ..parameters import choice, whole_number
 from ..text import _l
 from ..vocabulary import languages
 
@@ -240,8 +241,8 @@ def parse_update(values):
     for field in sorted(unknown):
         errors[field] = _l("Unknown field “%(field)s”.", field=field)
     if "status" in values:
-        status = values["status"]
-        if status in STATUSES:
+        status = choice(values["status"], STATUSES)
+        if status:
             clean["status"] = status
         else:
             errors["status"] = _l(
@@ -288,7 +289,7 @@ def parse_update(values):
         tags = values["staff_languages"]
         if isinstance(tags, str):
             tags = [tags]
-        if not isinstance(tags, list) or any(t not in languages() for t in tags):
+        if not isinstance(tags, list) or any(not choice(t, languages()) for t in tags):
             errors["staff_languages"] = _l(
                 "%(field)s: choose from the listed languages.",
                 field=FIELD_LABELS["staff_languages"],
@@ -311,19 +312,6 @@ def parse_update(values):
     if errors:
         raise ValidationError(errors)
     return clean
-
-
-def whole_number(raw):
-    """An int from JSON or a form string of ASCII digits (\"1,200\" too); else None."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str):
-        text = raw.strip().replace(",", "")
-        if text.isascii() and text.isdigit():
-            return int(text)
-    return None
 
 
 def _people_message(field, blank_allowed=False):

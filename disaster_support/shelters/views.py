@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from ..accounts.access import access, current
 from ..db import get_db
+from ..parameters import integer_arg
 from ..text import _l
 from ..vocabulary import languages
 from . import registry
@@ -13,6 +14,7 @@ from . import registry
 bp = Blueprint("shelters", __name__, url_prefix="/shelters")
 
 PAGE_SIZE = 200
+MAX_PAGE = 1_000_000  # far past the last page; the offset stays an SQLite integer
 
 
 def shelter_or_404(shelter_id):
@@ -67,8 +69,8 @@ def index():
     city = current_app.extensions["city"]
     filters, errors = parse_filters(request.args, city)
     filters["only"] = current().shelters
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = integer_arg(request.args, "page", _l("Page"), errors, default=1, low=1,
+                       high=MAX_PAGE)
     rows = registry.list_shelters(get_db(), **filters, limit=PAGE_SIZE + 1,
                                   offset=(page - 1) * PAGE_SIZE)
     return render_template(

@@ -11,6 +11,7 @@ import re
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
+from ..parameters import whole_number
 from ..personal_data import purger
 from ..shelters.registry import ValidationError
 from ..text import _l
@@ -65,7 +66,7 @@ def parse_languages(value):
 def parse_skills(value):
     items = value if isinstance(value, list) else [
         s.strip() for s in re.split(r"[;,]", value or "") if s.strip()]
-    unknown = [s for s in items if s not in skills()]
+    unknown = [str(s) for s in items if not isinstance(s, str) or s not in skills()]
     if unknown:
         raise ValueError(", ".join(unknown))
     return sorted(set(items))
@@ -86,10 +87,15 @@ def parse_availability(value):
 
 
 def _utc(value):
+    japan = datetime.timezone(datetime.timedelta(hours=9))
     moment = datetime.datetime.fromisoformat(value.strip())
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone(datetime.timedelta(hours=9)))
-    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat()
+        moment = moment.replace(tzinfo=japan)
+    try:
+        moment.astimezone(japan)  # shown in Japan time later
+        return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    except OverflowError:  # e.g. 0001-01-01T00:00 in Japan is before year 1 in UTC
+        raise ValueError(value)
 
 
 def check(values, wards):
@@ -125,12 +131,12 @@ def check(values, wards):
             errors[key] = _l("%(field)s: a number from %(low)s to %(high)s, or empty.",
                              field=FIELD_LABELS[key], low=low, high=high)
         clean[key] = None if number == "bad" else number
-    raw = str(values.get("max_assignments") or "2").strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 20:
+    number = whole_number(str(values.get("max_assignments") or "2"))
+    if number is None or not 1 <= number <= 20:
         errors["max_assignments"] = _l("%(field)s: a whole number from 1 to 20.",
                                        field=FIELD_LABELS["max_assignments"])
     else:
-        clean["max_assignments"] = int(raw)
+        clean["max_assignments"] = number
     consent = str(values.get("consent_date") or "").strip()
     try:
         clean["consent_at"] = datetime.date.fromisoformat(consent).isoformat()
@@ -311,22 +317,28 @@ def import_csv(db, data, *, actor, wards, name="volunteers.csv"):
 
     text, _ = decode(name, data)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("name", "consent_date", "languages") if c not in header]
-    if missing:
-        raise ShelterFileError(name, _l("required column missing: %(columns)s.",
-                                        columns=", ".join(missing)), line=1, column=missing[0])
     rows = []
-    for row in reader:
-        line = reader.line_num
-        values = {k.strip(): (v or "") for k, v in row.items() if k}
-        if not any(v.strip() for v in values.values()):
-            continue
-        try:
-            rows.append(check(values, wards))
-        except ValidationError as exc:
-            column, message = next(iter(exc.errors.items()))
-            raise ShelterFileError(name, message, line=line, column=column)
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in ("name", "consent_date", "languages") if c not in header]
+        if missing:
+            raise ShelterFileError(name, _l("required column missing: %(columns)s.",
+                                            columns=", ".join(missing)), line=1,
+                                   column=missing[0])
+        for row in reader:
+            line = reader.line_num
+            values = {k.strip(): (v or "") for k, v in row.items() if k}
+            if not any(v.strip() for v in values.values()):
+                continue
+            try:
+                rows.append(check(values, wards))
+            except ValidationError as exc:
+                column, message = next(iter(exc.errors.items()))
+                raise ShelterFileError(name, message, line=line, column=column)
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+        # line_num counts the lines read before the bad record
+        raise ShelterFileError(name, _l("broken CSV (%(reason)s).", reason=exc),
+                               line=reader.line_num + 1)
     with write_transaction(db):
         for clean in rows:
             now = utcnow()

@@ -11,6 +11,7 @@ from ..needs import answers
 from ..needs import records as needs
 from ..notices import records as notices
 from ..notices.render import render
+from ..parameters import fits_sqlite, whole_number
 from ..shelters import registry as shelters
 from ..shelters.importer import ShelterFileError
 from ..shelters.registry import ValidationError
@@ -37,6 +38,17 @@ def _form_values(form):
         "availability": [w for w in (form.get("availability") or "").split(";") if w.strip()],
         "note": form.get("note"),
     }
+
+
+def _typed(form):
+    """What was typed, in the shape the form shows a volunteer in (availability as
+    pairs of times; one that does not read as such is left out)."""
+    values = _form_values(form)
+    try:
+        values["availability"] = registry.parse_availability(values["availability"])
+    except (ValueError, TypeError):
+        values["availability"] = []
+    return values
 
 
 def _context(**extra):
@@ -69,7 +81,7 @@ def create():
         volunteer_id = registry.create_volunteer(get_db(), _form_values(request.form),
                                                  actor=current().actor("form"), wards=_wards())
     except ValidationError as exc:
-        return index(errors=exc.errors, form=request.form, status=400)
+        return index(errors=exc.errors, form=_typed(request.form), status=400)
     flash(_("Volunteer registered."), "success")
     return redirect(url_for("volunteers.detail", volunteer_id=volunteer_id))
 
@@ -90,7 +102,14 @@ def import_csv():
     return redirect(url_for("volunteers.index"))
 
 
+def _or_404(record_id):
+    """An id from a URL: one SQLite cannot hold (any number of digits) is no record."""
+    if not fits_sqlite(record_id):
+        abort(404)
+
+
 def _volunteer_or_404(volunteer_id):
+    _or_404(volunteer_id)
     try:
         return registry.get_volunteer(get_db(), volunteer_id)
     except registry.VolunteerNotFound:
@@ -196,6 +215,7 @@ def confirm_all():
 @bp.post("/assignments/<int:assignment_id>/<any(confirm, decline):action>")
 @access("coordinator")
 def decide(assignment_id, action):
+    _or_404(assignment_id)
     db = get_db()
     try:
         if action == "confirm":
@@ -243,6 +263,7 @@ def me():
 @bp.post("/me/assignments/<int:assignment_id>")
 @access("signed_in")
 def respond(assignment_id):
+    _or_404(assignment_id)
     volunteer = _me()
     answer = request.form.get("answer", "")
     translation = None
@@ -268,9 +289,9 @@ def respond(assignment_id):
 @access("need")
 def answer(need_id):
     db = get_db()
-    notice_id = request.form.get("notice_id", "")
+    notice_id = whole_number(request.form.get("notice_id", ""))
     try:
-        answers.answer_with_notice(db, need_id, int(notice_id) if notice_id.isdigit() else -1,
+        answers.answer_with_notice(db, need_id, -1 if notice_id is None else notice_id,
                                    actor=current().actor("form"))
     except needs.NeedNotFound:
         abort(404)
