@@ -472,7 +472,7 @@ def get_db():
     """The request's connection to the operational data: the live database, or the one
     that what the app registered chooses (a running drill's)."""
     if "db" not in g:
-        g.db = _thread_connection(_operational_path())
+        g.db = _thread_connection(_operational_path(), close_others=True)
     return g.db
 
 
@@ -491,19 +491,21 @@ def _operational_path():
     return str(choose(current_app) if choose else current_app.config["DATABASE"])
 
 
-def _thread_connection(path):
+def _thread_connection(path, close_others=False):
     """Each server thread keeps its connections open between requests (opening one
-    costs more than a small request itself): the live database's and the one asked for;
-    a new file at a path gets a new one, others (an ended drill's) are closed."""
+    costs more than a small request itself); a new file at a path gets a new one. The
+    operational connection, asked for first, closes those of other files but the live
+    one (an ended drill's, another test's)."""
     try:
         key = os.stat(path).st_ino
     except FileNotFoundError:
         key = None
     if not hasattr(_thread, "connections"):
         _thread.connections = {}
-    wanted = {path, str(current_app.config["DATABASE"])}
-    for other in [p for p in _thread.connections if p not in wanted]:
-        _thread.connections.pop(other)[1].close()
+    if close_others:
+        wanted = {path, str(current_app.config["DATABASE"])}
+        for other in [p for p in _thread.connections if p not in wanted]:
+            _thread.connections.pop(other)[1].close()
     cached = _thread.connections.get(path)
     if cached is None or cached[0] != key:
         if cached is not None:

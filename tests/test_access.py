@@ -4,12 +4,15 @@ A route that is not in ROUTES, or whose view declares no access rule, fails
 ``test_every_route_is_declared``: new routes are born protected.
 """
 
+import io
+
 import pytest
 
 from disaster_support.accounts import users
 from disaster_support.db import connect
+from disaster_support.drills import runs
 
-from conftest import KAMIMIZO, YOKOYAMA, csrf_token
+from conftest import KAMIMIZO, ROOT, YOKOYAMA, csrf_token
 
 ROLES = ("anonymous", "admin", "coordinator", "staff", "other_staff", "volunteer",
          "device", "device_token")
@@ -19,6 +22,7 @@ STAFF = KAMIMIZO_STAFF | {"other_staff"}
 SIGNED_IN = set(ROLES) - {"anonymous"}
 USERS = SIGNED_IN - {"device", "device_token"}
 EVERYONE = set(ROLES)
+SUCCESS = (200, 201, 204, 302, 303)
 
 # endpoint: (method, url, body, who is allowed). "{volunteer}" etc. come from the
 # people fixture. Bodies are sent as forms (with a CSRF token) or as JSON for the API.
@@ -94,11 +98,14 @@ ROUTES = {
                        KAMIMIZO_STAFF),
     "notices.sheet": ("GET", f"/shelters/{KAMIMIZO}/sheet", None, KAMIMIZO_STAFF),
     "volunteers.index": ("GET", "/volunteers", None, COORDINATORS),
-    "volunteers.create": ("POST", "/volunteers", {"name": "x"}, COORDINATORS),
-    "volunteers.import_csv": ("POST", "/volunteers/import", {}, COORDINATORS),
+    "volunteers.create": ("POST", "/volunteers", {"name": "Tran", "consent_date": "2026-11-01",
+                                                  "level-vi": "native"}, COORDINATORS),
+    "volunteers.import_csv": ("POST", "/volunteers/import", {"file": lambda: (io.BytesIO(
+        VOLUNTEERS_CSV), "volunteers.csv")}, COORDINATORS),
     "volunteers.detail": ("GET", "/volunteers/{volunteer_record}", None, COORDINATORS),
-    "volunteers.update": ("POST", "/volunteers/{volunteer_record}", {"name": ""},
-                          COORDINATORS),
+    "volunteers.update": ("POST", "/volunteers/{volunteer_record}", {
+        "name": "Nguyen Thi Lan", "consent_date": "2026-11-01", "level-vi": "native"},
+        COORDINATORS),
     "volunteers.presence": ("POST", "/volunteers/{volunteer_record}/presence",
                             {"place": "center"}, COORDINATORS),
     "volunteers.matching": ("GET", "/matching", None, COORDINATORS),
@@ -126,8 +133,8 @@ ROUTES = {
                                                "speed": "manual"}, {"admin"}),
     "drills.deliver_next": ("POST", "/drills/next", {}, {"admin"}),
     "drills.end": ("POST", "/drills/end", {}, {"admin"}),
-    "drills.report": ("GET", "/drills/none/report", None, COORDINATORS),
-    "drills.report_as_csv": ("GET", "/drills/none/report.csv", None, COORDINATORS),
+    "drills.report": ("GET", "/drills/{drill}/report", None, COORDINATORS),
+    "drills.report_as_csv": ("GET", "/drills/{drill}/report.csv", None, COORDINATORS),
     "notices.cap_alert": ("GET", "/notices/{notice}/cap.xml", None, EVERYONE),
     "notices.cap_feed": ("GET", "/cap/alerts.atom", None, EVERYONE),
     "notices.import_cap": ("POST", "/notices/import-cap", {}, COORDINATORS),
@@ -147,6 +154,34 @@ ROUTES = {
                            KAMIMIZO_STAFF),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, EVERYONE),
 }
+
+
+VOLUNTEERS_CSV = (ROOT / "static" / "templates" / "volunteers.csv").read_bytes()
+OPEN_KAMIMIZO = f"UPDATE shelter SET status = 'open' WHERE id = '{KAMIMIZO}'"
+# What must be in place for an allowed request to succeed (the fixture's shelters are
+# closed, its notice has no note, no drill runs or was held).
+SETUP = {
+    "needs.record": OPEN_KAMIMIZO,
+    "api.create_need": OPEN_KAMIMIZO,
+    "notices.translate": "UPDATE notice SET slots = json_object('note', '体育館で') "
+                         "WHERE id = {notice}",
+    "drills.deliver_next": "a drill running",
+    "drills.report": "a drill held",
+    "drills.report_as_csv": "a drill held",
+}
+# Answers that are right for an allowed role though not a success: signing out leads to
+# the sign-in page; this app has no tile file (tiles are tested with one in test_maps).
+ANSWERS = {"accounts.sign_out": 302, "maps.tile": 404}
+
+
+def prepare(app, db, people, endpoint):
+    step = SETUP.get(endpoint)
+    if step in ("a drill running", "a drill held"):
+        people["drill"] = runs.start(app, "m7-weekday-afternoon", "manual")
+        if step == "a drill held":
+            runs.end(app)
+    elif step:
+        db.execute(step.format(**people))
 
 
 def test_every_route_is_declared(app):
@@ -185,9 +220,11 @@ def denied(response, role):
 @pytest.mark.parametrize("endpoint", sorted(ROUTES))
 def test_route_by_role(app, people, db, endpoint, role):
     method, url, body, allowed = ROUTES[endpoint]
+    prepare(app, db, people, endpoint)
     url = url.format(**people)
     if body:
-        body = {k: v.format(**people) if isinstance(v, str) else v for k, v in body.items()}
+        body = {k: v.format(**people) if isinstance(v, str) else v() if callable(v) else v
+                for k, v in body.items()}
     client = client_as(app, role, people)
     before = db.execute("SELECT count(*) FROM audit").fetchone()[0]
     if method == "GET":
@@ -203,6 +240,12 @@ def test_route_by_role(app, people, db, endpoint, role):
     assert response.status_code < 500
     if role in allowed:
         assert not denied(response, role), (endpoint, role, response.status_code)
+        if endpoint in ANSWERS:
+            assert response.status_code == ANSWERS[endpoint], (endpoint, role)
+        else:
+            assert response.status_code in SUCCESS, (endpoint, role, response.status_code)
+            if response.status_code in (302, 303):
+                assert "/sign-in" not in response.headers["Location"], (endpoint, role)
     else:
         assert denied(response, role), (endpoint, role, response.status_code)
         if method != "GET":
