@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from ..accounts.access import access, current
 from ..db import get_db
 from ..i18n import chosen_language
+from ..local_paths import local_path
 from ..parameters import INT64_MAX, InputError, integer_arg, number_message, whole_number
 from ..shelters import registry
 from ..shelters.registry import Conflict, ValidationError
@@ -146,9 +147,7 @@ def change_status(need_id):
 
 
 def _back(back, need_id):
-    if back.startswith("/") and not back.startswith("//"):
-        return back
-    return url_for("needs.detail", need_id=need_id)
+    return local_path(back, url_for("needs.detail", need_id=need_id))
 
 
 # --- The coordinator's queue ---------------------------------------------------

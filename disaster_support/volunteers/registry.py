@@ -7,10 +7,11 @@ kept) and shown to coordinators only; ``purge`` removes them after an event.
 import csv
 import datetime
 import io
+import json
 import re
 
 from ..audit.log import record
-from ..db import utcnow, write_transaction
+from ..db import to_utc, utcnow, write_transaction
 from ..parameters import whole_number
 from ..personal_data import purger
 from ..shelters.registry import ValidationError
@@ -79,23 +80,11 @@ def parse_availability(value):
     windows = []
     for item in items:
         start, end = item.split("/") if isinstance(item, str) else item
-        start, end = _utc(start), _utc(end)
+        start, end = to_utc(start), to_utc(end)
         if end <= start:
             raise ValueError(item)
         windows.append((start, end))
     return windows
-
-
-def _utc(value):
-    japan = datetime.timezone(datetime.timedelta(hours=9))
-    moment = datetime.datetime.fromisoformat(value.strip())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=japan)
-    try:
-        moment.astimezone(japan)  # shown in Japan time later
-        return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat()
-    except OverflowError:  # e.g. 0001-01-01T00:00 in Japan is before year 1 in UTC
-        raise ValueError(value)
 
 
 def check(values, wards):
@@ -232,24 +221,24 @@ def get_volunteer(db, volunteer_id):
 
 
 def _details(db, rows):
-    ids = [r["id"] for r in rows]
-    if not ids:
+    if not rows:
         return []
-    marks = ", ".join("?" * len(ids))
+    # one JSON array, not one SQL variable per volunteer: SQLite allows 32,766 of those
+    ids = [json.dumps([r["id"] for r in rows])]
+    chosen = "volunteer_id IN (SELECT value FROM json_each(?))"
     langs, skill_map, windows, active = {}, {}, {}, {}
     for vid, tag, level in db.execute(
-            f"SELECT volunteer_id, language, level FROM volunteer_language "
-            f"WHERE volunteer_id IN ({marks})", ids):
+            f"SELECT volunteer_id, language, level FROM volunteer_language WHERE {chosen}", ids):
         langs.setdefault(vid, {})[tag] = level
-    for vid, skill in db.execute(f"SELECT volunteer_id, skill FROM volunteer_skill WHERE "
-                                 f"volunteer_id IN ({marks})", ids):
+    for vid, skill in db.execute(
+            f"SELECT volunteer_id, skill FROM volunteer_skill WHERE {chosen}", ids):
         skill_map.setdefault(vid, []).append(skill)
     for vid, start, end in db.execute(
-            f"SELECT volunteer_id, starts_at, ends_at FROM volunteer_availability WHERE "
-            f"volunteer_id IN ({marks}) ORDER BY starts_at", ids):
+            f"SELECT volunteer_id, starts_at, ends_at FROM volunteer_availability WHERE {chosen} "
+            "ORDER BY starts_at", ids):
         windows.setdefault(vid, []).append((start, end))
     for vid, count in db.execute(
-            f"SELECT volunteer_id, count(*) FROM assignment WHERE volunteer_id IN ({marks}) "
+            f"SELECT volunteer_id, count(*) FROM assignment WHERE {chosen} "
             "AND status IN ('confirmed', 'accepted') GROUP BY volunteer_id", ids):
         active[vid] = count
     order = list(languages())
