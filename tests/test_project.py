@@ -108,3 +108,23 @@ def test_a_lock_that_no_longer_satisfies_setup_cfg_is_caught():
 def test_the_build_backend_is_pinned_as_exactly_as_the_lock():
     build = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert re.search(r'requires = \["setuptools==[\d.]+"\]', build)
+
+
+BOTTOM_FLOOR = {"db", "paths", "errors", "text", "local_paths", "parameters", "spreadsheet"}
+
+
+def test_the_bottom_floor_depends_on_nothing_above_it():
+    """db.py, paths.py, errors.py and the small helpers beside them import only each
+    other (anywhere in the file, function-level imports included): an import that runs
+    upward from here ties the package into a circle."""
+    import ast
+
+    for name in sorted(BOTTOM_FLOOR):
+        tree = ast.parse((ROOT / "disaster_support" / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                target = (node.module or "").split(".")[0]
+                imported = {target} if target else {alias.name for alias in node.names}
+                assert imported <= BOTTOM_FLOOR, (name, imported)
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("disaster_support") for a in node.names), name
