@@ -13,11 +13,12 @@ from .db import get_db
 from .db import write_transaction as db_transaction
 from .errors import render_error
 from .needs import records, situation
-from .needs.views import parse_queue_filters
-from .parameters import integer_arg, json_object
+from .needs.views import AGE_CHOICES, parse_queue_filters
+from .parameters import INT64_MAX, integer_arg, json_object
 from .shelters import registry
 from .shelters.views import parse_filters
 from .text import _l
+from .vocabulary import languages, need_categories
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(check_api_csrf)
@@ -187,32 +188,61 @@ def openapi():
 
 
 def openapi_document():
+    document = _document()
+    json_error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    # Every operation but this document's needs a token or a session, and the right to it
+    # (a tablet sees its own shelter only; the situation is the coordinator's).
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters" and path != "/openapi.json":
+                operation["responses"].setdefault("401", {
+                    "description": "no valid token or session", "content": json_error})
+                operation["responses"].setdefault("403", {
+                    "description": "not allowed to this principal", "content": json_error})
+    return document
+
+
+def _document():
     error = {"$ref": "#/components/schemas/Error"}
     shelter = {"$ref": "#/components/schemas/Shelter"}
+    text, maybe_text = {"type": "string"}, {"type": ["string", "null"]}
+    tags = list(languages())
+
+    def query(name, schema, description):
+        return {"name": name, "in": "query", "required": False, "schema": schema,
+                "description": description}
+
+    def one_of(values):  # or empty, as a filter form sends it: no filter
+        return {"enum": ["", *values]}
+
     filters = [
-        {"name": n, "in": "query", "required": False, "schema": {"type": "string"},
-         "description": d}
-        for n, d in (("ward", "ward id from the city profile"),
-                     ("status", "preparing | open | full | closed"),
-                     ("kind", "designated_shelter | welfare_shelter | emergency_site"),
-                     ("language", "BCP 47 tag: shelters with foreign evacuees reading it"),
-                     ("fact", "a facility that must be available, e.g. food_halal"),
-                     ("q", "text in the name or address, or an exact ID"),
-                     ("sort", "name | ward | occupancy | evacuees"))
+        query("ward", text, "ward id from the city profile"),
+        query("status", one_of(registry.STATUSES), "the shelter's status"),
+        query("kind", one_of(registry.KINDS), "the kind of place"),
+        query("language", one_of(tags), "shelters with foreign evacuees reading it"),
+        query("fact", one_of(registry.FACTS), "a facility that must be available"),
+        query("q", text, "text in the name or address, or an exact ID"),
+        query("sort", one_of(registry.SORTS), "the order, by name by default"),
     ]
     tri_state = {"type": ["boolean", "null"]}
     need = {"$ref": "#/components/schemas/Need"}
     need_filters = [
-        {"name": n, "in": "query", "required": False, "schema": {"type": "string"},
-         "description": d}
-        for n, d in (("ward", "ward id"), ("shelter_id", "shelter ID"),
-                     ("language", "BCP 47 tag"), ("category", "need category id"),
-                     ("status", "active (default: open, matched, in_progress) | all | "
-                                "open | matched | in_progress | resolved | cancelled"),
-                     ("urgency", "critical | high | normal | low"),
-                     ("older_than", "minutes: 30, 60, 120, 240, 720, 1440"),
-                     ("limit", "1 to 1000, default 100"), ("offset", "default 0"))
+        query("ward", text, "ward id"), query("shelter_id", text, "shelter ID"),
+        query("language", one_of(tags), "BCP 47 tag"),
+        query("category", one_of(need_categories()), "need category id"),
+        query("status", one_of(["active", "all", *records.STATUSES]),
+              "active (default: open, matched, in_progress), all, or one status"),
+        query("urgency", one_of(records.URGENCIES), "one urgency"),
+        query("older_than", one_of(str(m) for m in AGE_CHOICES), "minutes"),
+        query("limit", {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 1000},
+                                  {"const": ""}]}, "default (or empty) 100"),
+        query("offset", {"anyOf": [{"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+                                   {"const": ""}]}, "default (or empty) 0"),
     ]
+    urgency = {"enum": [*records.URGENCIES, "", None], "description": "empty or null: normal"}
+    one_need = {"type": "object", "required": ["need"], "properties": {"need": need}}
+    recorded = {"type": "object", "required": ["need", "created"],
+                "properties": {"need": need, "created": {"type": "boolean"}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "disaster_support API", "version": "1"},
@@ -239,7 +269,14 @@ def openapi_document():
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/ShelterUpdate"}}}},
                     "responses": {
-                        "200": {"description": "updated; the changes made"},
+                        "200": {"description": "updated; the changes made", "content": {
+                            "application/json": {"schema": {
+                                "type": "object", "required": ["shelter", "changes"],
+                                "properties": {"shelter": shelter, "changes": {
+                                    "type": "array", "items": {
+                                        "type": "object", "required": ["field", "old", "new"],
+                                        "properties": {"field": text, "old": maybe_text,
+                                                       "new": maybe_text}}}}}}}},
                         "400": {"description": "bad input, one message per field; "
                                                "nothing saved",
                                 "content": {"application/json": {"schema": error}}},
@@ -263,9 +300,11 @@ def openapi_document():
                          "requestBody": {"required": True, "content": {"application/json": {
                              "schema": {"$ref": "#/components/schemas/NewNeed"}}}},
                          "responses": {
-                             "201": {"description": "recorded"},
+                             "201": {"description": "recorded", "content": {
+                                 "application/json": {"schema": recorded}}},
                              "200": {"description": "this client_id was recorded before: "
-                                                    "the first need, nothing added"},
+                                                    "the first need, nothing added",
+                                     "content": {"application/json": {"schema": recorded}}},
                              "400": {"description": "bad input, one message per field",
                                      "content": {"application/json": {"schema": error}}},
                              "403": {"description": "not your shelter"},
@@ -282,14 +321,16 @@ def openapi_document():
                           "requestBody": {"required": True, "content": {"application/json": {
                               "schema": {"$ref": "#/components/schemas/NeedUpdate"}}}},
                           "responses": {
-                              "200": {"description": "updated"},
+                              "200": {"description": "updated", "content": {
+                                  "application/json": {"schema": one_need}}},
                               "400": {"description": "invalid transition or field",
                                       "content": {"application/json": {"schema": error}}},
                               "409": {"description": "the status is no longer "
                                                      "`expected_status`; nothing saved; "
                                                      "`need` is the need now",
                                       "content": {"application/json": {"schema": error}}},
-                              "404": {"description": "unknown need"}}}},
+                              "404": {"description": "unknown need"},
+                              "415": {"description": "body not JSON"}}}},
             "/situation": {"get": {
                 "summary": "Unresolved needs by language × category; foreign evacuees by "
                            "language and ward",
@@ -312,8 +353,10 @@ def openapi_document():
                 "evacuees": {"type": "integer", "minimum": 0, "maximum": registry.MAX_PEOPLE},
                 "languages": {"type": "object", "description": "people per BCP 47 tag; "
                               "replaces all counts",
-                              "additionalProperties": {"type": "integer", "minimum": 0}},
-                "staff_languages": {"type": "array", "items": {"type": "string"}},
+                              "propertyNames": {"enum": tags},
+                              "additionalProperties": {"type": "integer", "minimum": 0,
+                                                       "maximum": registry.MAX_PEOPLE}},
+                "staff_languages": {"type": "array", "items": {"enum": tags}},
                 "expected": {"type": "object", "description": "the values the client saw "
                              "(e.g. before going offline): a field changed meanwhile to "
                              "another value makes a 409 conflict"},
@@ -326,11 +369,11 @@ def openapi_document():
                                           "description": "made by the client; repeating it "
                                                          "never records twice"},
                             "shelter_id": {"type": "string"},
-                            "category": {"type": "string"},
-                            "language": {"type": "string"},
+                            "category": {"enum": list(need_categories())},
+                            "language": {"enum": tags},
                             "people": {"type": "integer", "minimum": 1,
                                        "maximum": records.MAX_PEOPLE},
-                            "urgency": {"enum": list(records.URGENCIES)},
+                            "urgency": urgency,
                             "note": {"type": ["string", "null"], "maxLength": records.MAX_NOTE,
                                      "description": "no names or contact details"},
                             "confirm_personal": {"type": "boolean"}}},
@@ -341,11 +384,31 @@ def openapi_document():
                                     "already `status` (a retry) changes nothing"},
                 "reason": {"type": "string", "maxLength": records.MAX_REASON},
                 "people": {"type": "integer", "minimum": 1, "maximum": records.MAX_PEOPLE},
-                "urgency": {"enum": list(records.URGENCIES)},
+                "urgency": urgency,
                 "note": {"type": ["string", "null"], "maxLength": records.MAX_NOTE},
                 "confirm_personal": {"type": "boolean"}}},
-            "Need": {"type": "object", "properties": {k: {} for k in NEED_FIELDS}},
-            "Shelter": {"type": "object", "properties": {
-                **{k: {} for k in SHELTER_FIELDS}, "url": {"type": "string"}}},
+            "Need": {"type": "object", "required": list(NEED_FIELDS), "properties": {
+                "id": {"type": "integer"}, "client_id": text, "shelter_id": text,
+                "shelter_name": text, "ward": maybe_text, "category": text, "language": text,
+                "people": {"type": "integer"}, "urgency": {"enum": list(records.URGENCIES)},
+                "note": maybe_text, "status": {"enum": list(records.STATUSES)},
+                "created_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": "string", "format": "date-time"},
+                "events": {"type": "array", "description": "GET /needs/{need_id} only",
+                           "items": {"type": "object"}}}},
+            "Shelter": {"type": "object", "required": [*SHELTER_FIELDS, "url"], "properties": {
+                "id": text, "site_id": maybe_text, "kind": {"enum": list(registry.KINDS)},
+                "emergency_site": {"type": "boolean"}, "name": text, "name_kana": maybe_text,
+                "name_en": maybe_text, "municipality": maybe_text, "ward": maybe_text,
+                "address": maybe_text, "lat": {"type": ["number", "null"]},
+                "lon": {"type": ["number", "null"]}, "capacity": {"type": ["integer", "null"]},
+                "hazards": {"type": "array", "items": {"enum": list(registry.HAZARDS)}},
+                "phone": maybe_text, "outside_city": {"type": "boolean"},
+                "status": {"enum": list(registry.STATUSES)}, "evacuees": {"type": "integer"},
+                "foreign_evacuees": {"type": "integer"},
+                "languages": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "staff_languages": {"type": "array", "items": text},
+                **{fact: tri_state for fact in registry.FACTS},
+                "updated_at": maybe_text, "url": text}},
         }},
     }
