@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import db, errors, formatting, i18n
 from .city import load_city
 from .drills.runs import operational_database
+from .parameters import DatabaseIdConverter
 from .paths import SHELTERS_DIR, STATIC_DIR, default_instance_path
 
 csrf = CSRFProtect()
@@ -75,6 +76,7 @@ def create_app(config=None, instance_path=None):
     from .shelters.views import bp as shelters_bp
     from .volunteers.views import bp as volunteers_bp
 
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     access.init_app(app)
     maps.init_app(app)
     drills.init_app(app)

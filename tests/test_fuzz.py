@@ -187,14 +187,8 @@ def test_the_shelter_importer_refuses_what_it_cannot_read_and_writes_nothing(db,
         assert rows_of(db, "shelter", "shelter_change", "audit") == before
 
 
-CAPACITY_BUG = pytest.mark.xfail(strict=True, reason=(
-    "shelters/importer.py _capacity: int() of the 想定収容人数 digits, unbounded: 5,000 digits "
-    "raise ValueError, 20 digits OverflowError when written to SQLite (not ShelterFileError)"))
-
-
 @pytest.mark.parametrize("seed, column", [
-    pytest.param(seed, column, marks=[CAPACITY_BUG] if column == "想定収容人数" else [],
-                 id=f"{layout}-{column}")
+    pytest.param(seed, column, id=f"{layout}-{column}")
     for layout, seed in SHELTER_SEEDS.items() for column in header(seed)])
 def test_any_odd_value_in_any_column_of_a_shelter_file_is_refused_or_imported(db, city, seed,
                                                                               column):

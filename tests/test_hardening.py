@@ -224,3 +224,24 @@ def test_a_drill_copy_keeps_no_contact_of_any_volunteer(app, cli, people, db):
                         "NOT NULL").fetchone()[0] == 0
     copy.close()
     assert cli("drill", "end").exit_code == 0
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize("method, url", [
+    ("GET", f"/notices/{HUGE}"), ("GET", f"/notices/{HUGE}/cap.xml"),
+    ("POST", f"/notices/{HUGE}/publish"), ("POST", f"/devices/{HUGE}/revoke"),
+    ("GET", f"/admin/users/{HUGE}"), ("POST", f"/admin/users/{HUGE}/password"),
+    ("POST", f"/admin/tokens/{HUGE}/revoke"), ("GET", f"/needs/{HUGE}"),
+    ("GET", f"/shelters/{KAMIMIZO}/notices/{HUGE}/poster"), ("GET", f"/notices/{'9' * 5000}")])
+def test_ids_beyond_what_sqlite_holds_are_no_such_page(admin, method, url, caplog):
+    answer = admin.open(url, method=method,
+                        data={"csrf_token": csrf_token(admin, "/")} if method == "POST" else None)
+    assert answer.status_code == 404
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_huge_id_is_no_such_page_before_sign_in_too(app, people):
+    assert app.test_client().get(f"/notices/{HUGE}/cap.xml").status_code == 404
+    assert app.test_client().get(f"/needs/{HUGE}").status_code == 404

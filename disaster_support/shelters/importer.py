@@ -277,11 +277,22 @@ def _flag(name, line, column, raw):
         line=line, column=column)
 
 
-def _capacity(raw):
+# Wide-area evacuation sites (parks) hold hundreds of thousands; more is a slip.
+MAX_CAPACITY = 10_000_000
+
+
+def _capacity(name, line, raw):
     """People a place holds: ``1,357人``, ``約200名``, ``１２０`` → int; else None."""
     text = unicodedata.normalize("NFKC", raw or "").replace(",", "")
     match = re.search(r"\d+", text)
-    return int(match.group()) if match else None
+    if not match:
+        return None
+    digits = match.group().lstrip("0") or "0"
+    if len(digits) > len(str(MAX_CAPACITY)) or int(digits) > MAX_CAPACITY:
+        raise ShelterFileError(name, _l("%(value)s is outside %(low)s to %(high)s.",
+                                        value=raw, low=0, high=MAX_CAPACITY),
+                               line=line, column="想定収容人数")
+    return int(digits)
 
 
 def _municipality(code):
@@ -351,7 +362,7 @@ def parse_record(name, layout, line, row):
             "address": _digits_to_ascii(address or None),
             "lat": _coordinate(name, line, "緯度", get("緯度"), -90, 90),
             "lon": _coordinate(name, line, "経度", get("経度"), -180, 180),
-            "capacity": _capacity(get("想定収容人数")),
+            "capacity": _capacity(name, line, get("想定収容人数")),
             "phone": _text(get("電話番号")),
             "hazards": [k for k, c in zip(HAZARD_KEYS, GSI_HAZARD_COLUMNS)
                         if f"災害種別_{c}" in row and _flag(name, line, f"災害種別_{c}",
