@@ -5,6 +5,7 @@ from importlib import metadata
 from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from .accounts.access import access, current
+from .attention import action_summary
 from .db import get_db
 from .shelters import registry
 
@@ -29,6 +30,7 @@ def index():
     db = get_db()
     return render_template(
         "index.html",
+        attention=action_summary(db, counted_hours=current_app.config.get("HEADCOUNT_HOURS", 6)),
         totals=registry.count_shelters(db),
         by_language=registry.foreign_evacuees_by_language(db),
         busiest=registry.list_shelters(db, status="open", sort="occupancy", limit=10),

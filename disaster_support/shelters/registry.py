@@ -69,6 +69,10 @@ SORTS = {
     ),
     "evacuees": "s.evacuees DESC, s.id",
 }
+# When a shelter's head counts last changed: the total or one language's people.
+LAST_COUNTED = ("(SELECT max(c.at) FROM shelter_change c WHERE c.shelter_id = s.id AND "
+                "(c.field = 'evacuees' OR c.field LIKE 'languages.%'))")
+SORTS["counted"] = f"{LAST_COUNTED} NULLS FIRST, coalesce(s.name_kana, s.name), s.id"
 
 
 class ShelterNotFound(LookupError):
@@ -121,6 +125,12 @@ def _row(row):
 
 def _order(order, tag):
     return order.index(tag) if tag in order else len(order)
+
+
+def count_counted_before(db, cutoff):
+    """Open or full shelters whose head counts last changed before ``cutoff`` (or never)."""
+    return db.execute(f"SELECT count(*) FROM shelter s WHERE s.status IN ('open', 'full') "
+                      f"AND coalesce({LAST_COUNTED}, '') < ?", [cutoff]).fetchone()[0]
 
 
 def list_shelters(db, *, ward=None, status=None, kind=None, language=None, fact=None,
