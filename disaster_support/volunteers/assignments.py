@@ -103,10 +103,11 @@ def _declined(db):
     return declined
 
 
-def list_assignments(db, *, status=None, volunteer_id=None, kind=None, need_id=None):
+def list_assignments(db, *, status=None, volunteer_id=None, kind=None, need_id=None,
+                     assignment_id=None):
     where, params = [], []
     for column, value in (("a.status", status), ("a.volunteer_id", volunteer_id),
-                          ("a.kind", kind), ("a.need_id", need_id)):
+                          ("a.kind", kind), ("a.need_id", need_id), ("a.id", assignment_id)):
         if value:
             if isinstance(value, (tuple, list)):
                 where.append(f"{column} IN ({', '.join('?' * len(value))})")

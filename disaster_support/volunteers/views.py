@@ -176,10 +176,35 @@ def matching():
     need_list, volunteers = assignments.engine_input(db)
     # what no proposal can cover, without solving the matching on every page view
     preview = engine.group_unserved(need_list, engine.unreachable(need_list, volunteers))
-    return render_template("volunteers/matching.html", proposals=proposals, active=active,
-                           unservable=preview, categories=need_categories(),
-                           languages=languages(), urgencies=needs.URGENCIES,
-                           open_needs=len(need_list), available=len(volunteers))
+    groups = {key: [a for a in proposals if _group_of(a) == key] for key in GROUPS}
+    return render_template("volunteers/matching.html", groups=groups, active=active,
+                           newest=max((a["created_at"] for a in proposals), default=None),
+                           decided=_decided(db, request.args), unservable=preview,
+                           categories=need_categories(), languages=languages(),
+                           urgencies=needs.URGENCIES, open_needs=len(need_list),
+                           available=len(volunteers))
+
+
+# Proposals by urgency, the most urgent first; translation tasks last.
+GROUPS = (*needs.URGENCIES, "translation")
+
+
+def _group_of(assignment):
+    return assignment["urgency"] if assignment["kind"] == "need" else "translation"
+
+
+def _decided(db, args):
+    """What the coordinator just decided, said where it happened: (group, message)."""
+    assignment_id = whole_number(args.get("decided", ""))
+    found = assignment_id and assignments.list_assignments(db, assignment_id=assignment_id)
+    if not found or args.get("action") not in ("confirm", "decline"):
+        return None
+    name = found[0]["volunteer_name"]
+    if args["action"] == "confirm":
+        message = _("Confirmed: %(volunteer)s is asked to help.", volunteer=name)
+    else:
+        message = _("Declined: %(volunteer)s is not proposed for this again.", volunteer=name)
+    return _group_of(found[0]), message
 
 
 @bp.post("/matching/propose")
@@ -204,7 +229,11 @@ def propose_translations():
 @access("coordinator")
 def confirm_all():
     db = get_db()
-    ids = [a["id"] for a in assignments.list_assignments(db, status="proposed")]
+    urgency = request.form.get("urgency") or None  # "critical": those only
+    if urgency is not None and urgency not in needs.URGENCIES:
+        abort(400)
+    ids = [a["id"] for a in assignments.list_assignments(db, status="proposed")
+           if urgency is None or _group_of(a) == urgency]
     for assignment_id in ids:
         assignments.confirm(db, assignment_id, actor=current().actor("form"))
     flash(ngettext("%(num)s proposal confirmed.", "%(num)s proposals confirmed.", len(ids)),
@@ -217,6 +246,10 @@ def confirm_all():
 def decide(assignment_id, action):
     _or_404(assignment_id)
     db = get_db()
+    found = assignments.list_assignments(db, assignment_id=assignment_id)
+    if not found:
+        abort(404)
+    group = _group_of(found[0])
     try:
         if action == "confirm":
             assignments.confirm(db, assignment_id, actor=current().actor("form"))
@@ -226,7 +259,10 @@ def decide(assignment_id, action):
         abort(404)
     except ValidationError as exc:
         flash(str(next(iter(exc.errors.values()))), "error")
-    return redirect(url_for("volunteers.matching"))
+        return redirect(url_for("volunteers.matching"))
+    # back where the coordinator was: the proposal's group, the answer said there
+    return redirect(url_for("volunteers.matching", decided=assignment_id, action=action,
+                            _anchor=f"group-{group}"))
 
 
 # --- The volunteer's own page ------------------------------------------------------
