@@ -33,6 +33,7 @@ ROUTES = {
     "home.healthz": ("GET", "/healthz", None, EVERYONE),
     "accounts.sign_in": ("GET", "/sign-in", None, EVERYONE),
     "accounts.sign_out": ("POST", "/sign-out", {}, SIGNED_IN),
+    "accounts.sign_out_confirm": ("GET", "/sign-out", None, SIGNED_IN),
     "accounts.account": ("GET", "/account", None, USERS),
     "accounts.password": ("GET", "/account/password", None, USERS),
     "accounts.user_list": ("GET", "/admin/users", None, {"admin"}),

@@ -411,3 +411,28 @@ def test_volunteers_land_on_their_own_page(app, people):
     assert volunteer.get("/me").status_code == 200
     page = volunteer.get("/account?lang=en").get_data(as_text=True)
     assert "volunteer" in page.lower() and "Change password" in page
+
+
+def test_a_tablet_is_asked_before_it_signs_out(app, people):
+    """A password-less tablet signs out only after being told it must join again."""
+    tablet = app.test_client()
+    joined = tablet.get(f"/join/{people['device_token']}")
+    tablet.post(f"/join/{people['device_token']}", data={
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
+                                joined.get_data(as_text=True)).group(1)})
+    page = tablet.get(f"/shelters/{KAMIMIZO}/tablet?lang=en").get_data(as_text=True)
+    header = page.split('<div class="who">', 1)[1].split("</div>", 1)[0]
+    assert 'href="/sign-out"' in header and "<form" not in header  # a link, not the action
+    asked = tablet.get("/sign-out?lang=en").get_data(as_text=True)
+    assert "Sign this tablet out?" in asked and "上溝中学校" in asked
+    assert "joins again with a new tablet link" in asked
+    assert tablet.get(f"/shelters/{KAMIMIZO}/tablet").status_code == 200  # still in
+    post_form(tablet, "/sign-out", {}, page="/sign-out")
+    assert tablet.get(f"/shelters/{KAMIMIZO}/tablet").status_code == 302  # out
+
+
+def test_a_person_signs_out_at_once(app, people):
+    coordinator = sign_in(app.test_client(), "coordinator")
+    assert coordinator.get("/sign-out").headers["Location"] == "/"
+    page = coordinator.get("/?lang=en").get_data(as_text=True)
+    assert 'action="/sign-out"' in page.split('<div class="who">', 1)[1].split("</div>", 1)[0]

@@ -55,6 +55,17 @@ def users_actor(user):
     return Actor(user["username"], user["role"], "form", request.remote_addr)
 
 
+@bp.get("/sign-out")
+@access("signed_in")
+def sign_out_confirm():
+    """A tablet is asked first: without a password it cannot sign in again by itself."""
+    principal = current()
+    if principal.kind != "device":
+        return redirect(url_for("home.index"))
+    shelter = get_shelter(get_accounts_db(), next(iter(principal.shelters)))
+    return render_template("accounts/sign_out.html", shelter=shelter)
+
+
 @bp.post("/sign-out")
 @access("signed_in")
 def sign_out():
