@@ -230,3 +230,18 @@ def test_place_names_get_the_registrys_reading_or_none_never_a_guess(app, people
     html = str(render(notice, "ja-x-easy", names).html("body"))
     assert "<ruby>上溝中学校<rt>かみみぞちゅうがっこう</rt></ruby>" in html
     assert render(notice, "ja-x-easy", names).body.startswith("上溝中学校で")
+
+
+def test_boards_and_posters_say_when_a_notice_was_published(app, coordinator_client, db):
+    notice_id = publish_water(coordinator_client, db)
+    published = records.get_notice(db, notice_id)["published_at"]
+    local = datetime.datetime.fromisoformat(published).astimezone(
+        datetime.timezone(datetime.timedelta(hours=9)))
+    board = app.test_client().get(f"/board/{KAMIMIZO}?lang=en").get_data(as_text=True)
+    article = board.split(f'id="n{notice_id}"', 1)[1].split("</article>", 1)[0]
+    assert re.search(r'class="published"[^>]*>Published [^<]*\d{1,2}:\d{2}', article)
+    board_ja = app.test_client().get(f"/board/{KAMIMIZO}?lang=ja").get_data(as_text=True)
+    assert f"掲示日時：{local:%Y/%m/%d %H:%M}" in board_ja
+    poster = coordinator_client.get(f"/shelters/{KAMIMIZO}/notices/{notice_id}/poster")
+    assert f'<time datetime="{published}">{local:%Y-%m-%d %H:%M}</time>' in poster.get_data(
+        as_text=True)
