@@ -436,3 +436,24 @@ def test_a_person_signs_out_at_once(app, people):
     assert coordinator.get("/sign-out").headers["Location"] == "/"
     page = coordinator.get("/?lang=en").get_data(as_text=True)
     assert 'action="/sign-out"' in page.split('<div class="who">', 1)[1].split("</div>", 1)[0]
+
+
+def test_the_audit_log_filters_by_days_in_japan(coordinator, people, db):
+    """A change at 01:00 in Japan on 1 December is 16:00 UTC on 30 November: the log finds
+    it on the Japanese day, both ends included."""
+    db.execute("INSERT INTO audit (at, actor, via, action, entity, entity_id) VALUES "
+               "('2026-11-30T16:00:00+00:00', 'sato', 'form', 'update', 'shelter', 'X1')")
+
+    def found(query):
+        page = coordinator.get(f"/audit?actor=sato&{query}&lang=en").get_data(as_text=True)
+        return "X1" in page
+
+    assert found("since=2026-12-01") and found("until=2026-12-01")
+    assert found("since=2026-12-01&until=2026-12-01")
+    assert not found("until=2026-11-30") and not found("since=2026-12-02")
+    page = coordinator.get("/audit?lang=en").get_data(as_text=True)
+    assert "From (date, Japan time)" in page
+    bad = coordinator.get("/audit?since=yesterday&lang=en")
+    assert bad.status_code == 400 and "From (date, Japan time)" in bad.get_data(as_text=True)
+    csv_text = coordinator.get("/audit.csv?actor=sato&since=2026-12-01").get_data(as_text=True)
+    assert "X1" in csv_text

@@ -1,9 +1,13 @@
 """The audit log pages: filterable, exportable as CSV."""
 
+import datetime
+
 from flask import Blueprint, Response, abort, render_template, request
 
 from ..accounts.access import access, current
-from ..db import get_db
+from ..db import get_db, to_utc
+from ..parameters import InputError
+from ..text import _l
 from . import log
 
 bp = Blueprint("audit", __name__)
@@ -11,23 +15,38 @@ bp = Blueprint("audit", __name__)
 PAGE_SIZE = 200
 
 
+# The day filters are days in Japan, as the coordinator lives them; the log keeps UTC.
+DAY_LABELS = {"since": _l("From (date, Japan time)"), "until": _l("Until (date, Japan time)")}
+
+
 def _filters():
-    filters = {k: request.args.get(k, "").strip() for k in log.FILTERS}
-    return {k: v[:100] for k, v in filters.items() if v}
+    """The filters as typed (to show them again) and as the log is queried."""
+    typed = {k: request.args.get(k, "").strip()[:100] for k in log.FILTERS}
+    typed = {k: v for k, v in typed.items() if v}
+    query = dict(typed)
+    for key, days in (("since", 0), ("until", 1)):  # "until" includes its whole day
+        if key in typed:
+            try:
+                day = datetime.date.fromisoformat(typed[key]) + datetime.timedelta(days=days)
+                query[key] = to_utc(f"{day.isoformat()}T00:00")
+            except ValueError:
+                message = _l("%(field)s: a date such as 2026-11-26.", field=DAY_LABELS[key])
+                raise InputError(400, message, {key: message})
+    return typed, query
 
 
 @bp.get("/audit")
 @access("coordinator")
 def index():
     db = get_db()
-    filters = _filters()
+    typed, query = _filters()
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
-    rows = log.entries(db, **filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    rows = log.entries(db, **query, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "audit/index.html", entries=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
-        filters=filters, actors=log.distinct(db, "actor"), actions=log.distinct(db, "action"),
-        entities=log.distinct(db, "entity"))
+        filters=typed, actors=log.distinct(db, "actor"), actions=log.distinct(db, "action"),
+        entities=log.distinct(db, "entity"), day_labels=DAY_LABELS)
 
 
 @bp.get("/audit.csv")
@@ -37,7 +56,7 @@ def export():
     with_addresses = request.args.get("addresses") == "1"
     if with_addresses and not current().is_admin:
         abort(403)
-    rows = log.entries(get_db(), **_filters(), limit=None)
+    rows = log.entries(get_db(), **_filters()[1], limit=None)
     body = "\ufeff" + log.to_csv(rows, with_addresses=with_addresses)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=audit.csv"})
