@@ -7,6 +7,7 @@ import re
 from disaster_support.audit.log import Actor
 from disaster_support.needs import records as needs
 from disaster_support.shelters import registry
+from disaster_support.volunteers import registry as volunteers
 
 from conftest import KAMIMIZO, csrf_token
 
@@ -86,3 +87,17 @@ def test_confirm_all_critical_confirms_those_only(coordinator, people, db):
     refused = coordinator.post("/matching/confirm-all", data={
         "csrf_token": csrf_token(coordinator, "/matching"), "urgency": "everything"})
     assert refused.status_code == 400
+
+
+def test_the_check_in_select_shows_where_the_volunteer_is(coordinator, people, db):
+    volunteer = people["volunteer_record"]
+    registry.update_shelter(db, KAMIMIZO, {"status": "open"}, actor=ACTOR)
+    volunteers.check_in(db, volunteer, KAMIMIZO, actor=ACTOR)
+    page = coordinator.get(f"/volunteers/{volunteer}").get_data(as_text=True)
+    assert f'<option value="{KAMIMIZO}" selected>' in page
+    registry.update_shelter(db, KAMIMIZO, {"status": "closed"}, actor=ACTOR)  # even closed now
+    page = coordinator.get(f"/volunteers/{volunteer}").get_data(as_text=True)
+    assert f'<option value="{KAMIMIZO}" selected>' in page
+    volunteers.check_in(db, volunteer, "center", actor=ACTOR)
+    page = coordinator.get(f"/volunteers/{volunteer}").get_data(as_text=True)
+    assert '<option value="center" selected>' in page

@@ -123,16 +123,19 @@ def detail(volunteer_id, errors=None, status=200):
     volunteer = _volunteer_or_404(volunteer_id)
     place = volunteer["checked_in_place"]
     place_name = None
+    places = shelters.list_shelters(db, status="open", sort="name")
     if place and place != "center":
         try:
-            place_name = shelters.get_shelter(db, place)["name"]
+            here = shelters.get_shelter(db, place)
+            place_name = here["name"]
+            if all(s["id"] != place for s in places):
+                places.insert(0, here)  # the select shows where the volunteer is, even closed
         except shelters.ShelterNotFound:
             place_name = place
     return render_template(
         "volunteers/detail.html", volunteer=volunteer, place_name=place_name,
         assignments=assignments.list_assignments(db, volunteer_id=volunteer_id),
-        shelters=shelters.list_shelters(db, status="open", sort="name"),
-        **_context(errors=errors or {})), status
+        shelters=places, **_context(errors=errors or {})), status
 
 
 @bp.post("/volunteers/<int:volunteer_id>")
