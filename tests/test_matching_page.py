@@ -9,7 +9,7 @@ from disaster_support.needs import records as needs
 from disaster_support.shelters import registry
 from disaster_support.volunteers import registry as volunteers
 
-from conftest import KAMIMIZO, csrf_token
+from conftest import KAMIMIZO, csrf_token, sign_in
 
 ACTOR = Actor("test", "coordinator", "test")
 
@@ -101,3 +101,15 @@ def test_the_check_in_select_shows_where_the_volunteer_is(coordinator, people, d
     volunteers.check_in(db, volunteer, "center", actor=ACTOR)
     page = coordinator.get(f"/volunteers/{volunteer}").get_data(as_text=True)
     assert '<option value="center" selected>' in page
+
+
+def test_the_volunteers_page_says_where_to_go(app, people, db):
+    db.execute("UPDATE assignment SET status = 'confirmed' WHERE id = ?", [people["assignment"]])
+    db.execute("UPDATE shelter SET phone = '042-000-0000' WHERE id = ?", [KAMIMIZO])
+    db.execute("UPDATE need SET note = '<b>豚肉なし</b>' WHERE id = ?", [people["need"]])
+    page = sign_in(app.test_client(), "volunteer").get("/me?lang=en").get_data(as_text=True)
+    item = page.split(f'data-assignment="{people["assignment"]}"', 1)[1].split("</li>", 1)[0]
+    assert "Address: 神奈川県相模原市中央区横山5-19-54" in item
+    assert '<a href="tel:042-000-0000">042-000-0000</a>' in item
+    assert "Note: &lt;b&gt;豚肉なし&lt;/b&gt;" in item  # as text
+    assert 'href="/board/map"' in item

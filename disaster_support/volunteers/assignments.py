@@ -116,7 +116,8 @@ def list_assignments(db, *, status=None, volunteer_id=None, kind=None, need_id=N
                 where.append(f"{column} = ?")
                 params.append(value)
     sql = ("SELECT a.*, v.name AS volunteer_name, n.category, n.people, n.urgency, "
-           "n.shelter_id, s.name AS shelter_name FROM assignment a "
+           "n.note AS need_note, n.shelter_id, s.name AS shelter_name, "
+           "s.address AS shelter_address, s.phone AS shelter_phone FROM assignment a "
            "JOIN volunteer v ON v.id = a.volunteer_id LEFT JOIN need n ON n.id = a.need_id "
            "LEFT JOIN shelter s ON s.id = n.shelter_id")
     if where:
