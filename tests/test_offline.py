@@ -3,6 +3,7 @@ its service worker: nothing recorded is lost or doubled."""
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from test_browser import browser, live_server, refuse_outside  # noqa: F401  (fixtures)
 
@@ -56,19 +57,19 @@ def test_needs_recorded_offline_are_sent_exactly_once_when_the_network_returns(
     for n, (category, language, people) in enumerate(TAPS, start=1):
         three_taps(page, category, language, people)
         page.wait_for_selector(f"html[data-outbox='{n}']", state="attached")
-    assert "Waiting to send: 5" in page.inner_text("#outbox")
-    assert "Offline" in page.inner_text("#connection")
+    expect(page.locator("#outbox")).to_contain_text("Waiting to send: 5")
+    expect(page.locator("#connection")).to_contain_text("Offline")
 
     page.reload()  # still offline: the kept page, and the outbox kept in IndexedDB
     page.wait_for_selector("html[data-outbox='5']", state="attached")
-    assert "Waiting to send: 5" in page.inner_text("#outbox")
+    expect(page.locator("#outbox")).to_contain_text("Waiting to send: 5")
     assert {n["id"] for n in server_needs(live_server, shelter_id, auth)} == before
 
     context.set_offline(False)  # the network returns: sent by itself
     page.wait_for_selector("html[data-outbox='0']", state="attached", timeout=30_000)
     new = [n for n in server_needs(live_server, shelter_id, auth) if n["id"] not in before]
     assert sorted((n["category"], n["language"], n["people"]) for n in new) == sorted(TAPS)
-    assert "Last sent to the center" in page.inner_text("#connection")
+    expect(page.locator("#connection")).to_contain_text("Last sent to the center")
     # the shelter's list on the page comes from the server again
     page.locator("#needs [data-need]").nth(4).wait_for(state="attached")
     assert outside == [] and problems == []
@@ -130,7 +131,7 @@ def test_a_change_made_at_the_center_meanwhile_is_shown_not_overwritten(
 
     context.set_offline(False)
     page.wait_for_selector("#outbox .decide.conflict")
-    assert "changed at the center meanwhile" in page.inner_text("#outbox")
+    expect(page.locator("#outbox")).to_contain_text("changed at the center meanwhile")
     need = coordinator.get(f"{live_server['url']}/api/v1/needs/{need_id}", timeout=5).json()
     assert need["status"] == "resolved"  # not overwritten
     page.click("#outbox .decide button:has-text('Discard')")
