@@ -11,7 +11,7 @@ from ..needs import answers
 from ..needs import records as needs
 from ..notices import records as notices
 from ..notices.render import render
-from ..parameters import fits_sqlite, whole_number
+from ..parameters import whole_number
 from ..shelters import registry as shelters
 from ..shelters.importer import ShelterFileError
 from ..shelters.registry import ValidationError
@@ -102,14 +102,8 @@ def import_csv():
     return redirect(url_for("volunteers.index"))
 
 
-def _or_404(record_id):
-    """An id from a URL: one SQLite cannot hold (any number of digits) is no record."""
-    if not fits_sqlite(record_id):
-        abort(404)
-
-
 def _volunteer_or_404(volunteer_id):
-    _or_404(volunteer_id)
+    # (an id SQLite cannot hold never gets here: parameters.DatabaseIdConverter)
     try:
         return registry.get_volunteer(get_db(), volunteer_id)
     except registry.VolunteerNotFound:
@@ -247,7 +241,6 @@ def confirm_all():
 @bp.post("/assignments/<int:assignment_id>/<any(confirm, decline):action>")
 @access("coordinator")
 def decide(assignment_id, action):
-    _or_404(assignment_id)
     db = get_db()
     found = assignments.list_assignments(db, assignment_id=assignment_id)
     if not found:
@@ -302,7 +295,6 @@ def me():
 @bp.post("/me/assignments/<int:assignment_id>")
 @access("signed_in")
 def respond(assignment_id):
-    _or_404(assignment_id)
     volunteer = _me()
     answer = request.form.get("answer", "")
     translation = None
