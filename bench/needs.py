@@ -28,6 +28,7 @@ from registry import large_city  # noqa: E402
 from disaster_support.accounts import devices, users  # noqa: E402
 from disaster_support.audit.log import Actor  # noqa: E402
 from disaster_support.demo import LANGUAGE_WEIGHTS, NEED_WEIGHTS  # noqa: E402
+from disaster_support.live.feed import latest  # noqa: E402
 
 ACTOR = Actor("bench", "admin", "bench")
 
@@ -76,10 +77,9 @@ def main(shelters, needs, repeat):
         _, token = devices.issue_device(db, busiest, "bench tablet", actor=ACTOR)
 
         coordinator = app.test_client()
-        expires = (datetime.datetime.now(datetime.timezone.utc)
-                   + datetime.timedelta(hours=12)).isoformat()
         with coordinator.session_transaction() as session:
-            session.update(uid=user_id, epoch=0, exp=expires)
+            # signed in as the sign-in page does: a session the server keeps
+            session.update(uid=user_id, epoch=0, sid=users.start_session(db, user_id))
         tablet = app.test_client()
         tablet.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         cases = [
@@ -90,6 +90,10 @@ def main(shelters, needs, repeat):
             ("situation, city", coordinator, "/situation"),
             ("situation, ward", coordinator, "/situation?ward=minami"),
             ("API situation", coordinator, "/api/v1/situation"),
+            # what every open coordinator page asks every 3 s (live.js)
+            ("change feed, nothing new", coordinator, f"/live/changes?after={latest(db)}"),
+            ("change feed, 100 behind", coordinator,
+             f"/live/changes?after={latest(db) - 100}"),
             ("tablet page", tablet, f"/shelters/{busiest}/tablet"),
         ]
         print(f"\n{repeat} requests each (ms; ratio = median / median of /healthz)")

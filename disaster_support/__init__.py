@@ -65,10 +65,12 @@ def create_app(config=None, instance_path=None):
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
     from .audit.views import bp as audit_bp
+    from .claims.views import bp as claims_bp
     from .conversation.views import bp as conversation_bp
     from .drills import views as drills
     from .exports.views import bp as exports_bp
     from .home import bp as home_bp
+    from .live.views import bp as live_bp
     from .maps import views as maps
     from .needs.views import bp as needs_bp
     from .notices.views import bp as notices_bp
@@ -82,7 +84,7 @@ def create_app(config=None, instance_path=None):
     drills.init_app(app)
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
                       maps.bp, offline_bp, drills.bp, exports_bp, conversation_bp, audit_bp,
-                      api_bp):
+                      live_bp, claims_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 

@@ -325,6 +325,117 @@ MIGRATIONS = [
     );
     CREATE INDEX user_session_user ON user_session (user_id);
     """,
+    # 9: the change feed the coordinator's open pages follow (triggers write it in the
+    # same transaction as every change, so no write path can forget it and a cursor
+    # never skips a committed change), the needs each coordinator has seen, and who is
+    # handling a need or a notice draft.
+    """
+    CREATE TABLE change_feed (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')),
+        kind TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX change_feed_ref ON change_feed (kind, ref, id);
+    CREATE TRIGGER need_created AFTER INSERT ON need BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('need', NEW.id, 'created', NEW.urgency);
+    END;
+    CREATE TRIGGER need_changed AFTER UPDATE ON need BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('need', NEW.id, 'changed', NEW.urgency);
+    END;
+    CREATE TRIGGER need_deleted AFTER DELETE ON need BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('need', OLD.id, 'deleted');
+    END;
+    CREATE TRIGGER shelter_changed AFTER UPDATE ON shelter BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('shelter', NEW.id, 'changed');
+    END;
+    CREATE TRIGGER shelter_language_added AFTER INSERT ON shelter_language BEGIN
+        INSERT INTO change_feed (kind, ref, action)
+        VALUES ('shelter', NEW.shelter_id, 'changed');
+    END;
+    CREATE TRIGGER shelter_language_changed AFTER UPDATE ON shelter_language BEGIN
+        INSERT INTO change_feed (kind, ref, action)
+        VALUES ('shelter', NEW.shelter_id, 'changed');
+    END;
+    CREATE TRIGGER shelter_language_removed AFTER DELETE ON shelter_language BEGIN
+        INSERT INTO change_feed (kind, ref, action)
+        VALUES ('shelter', OLD.shelter_id, 'changed');
+    END;
+    CREATE TRIGGER assignment_created AFTER INSERT ON assignment BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('assignment', NEW.id, 'created', NEW.need_id);
+    END;
+    CREATE TRIGGER assignment_changed AFTER UPDATE ON assignment BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('assignment', NEW.id, 'changed', NEW.need_id);
+    END;
+    CREATE TRIGGER assignment_deleted AFTER DELETE ON assignment BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('assignment', OLD.id, 'deleted', OLD.need_id);
+    END;
+    CREATE TRIGGER notice_created AFTER INSERT ON notice BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('notice', NEW.id, 'created');
+    END;
+    CREATE TRIGGER notice_changed AFTER UPDATE ON notice BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('notice', NEW.id, 'changed');
+    END;
+    CREATE TRIGGER notice_translated AFTER INSERT ON notice_translation BEGIN
+        INSERT INTO change_feed (kind, ref, action)
+        VALUES ('notice', NEW.notice_id, 'changed');
+    END;
+    CREATE TRIGGER notice_retranslated AFTER UPDATE ON notice_translation BEGIN
+        INSERT INTO change_feed (kind, ref, action)
+        VALUES ('notice', NEW.notice_id, 'changed');
+    END;
+    CREATE TRIGGER volunteer_added AFTER INSERT ON volunteer BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('volunteer', NEW.id, 'created');
+    END;
+    CREATE TRIGGER volunteer_changed AFTER UPDATE ON volunteer BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('volunteer', NEW.id, 'changed');
+    END;
+    CREATE TABLE need_seen (
+        account_id INTEGER NOT NULL,
+        need_id INTEGER NOT NULL REFERENCES need (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        PRIMARY KEY (account_id, need_id)
+    );
+    -- needs up to here count as seen for an account: its first look at the queue must
+    -- not call every need of the event "new"
+    CREATE TABLE need_seen_floor (
+        account_id INTEGER PRIMARY KEY,
+        need_id INTEGER NOT NULL
+    );
+    CREATE TABLE claim (
+        subject TEXT NOT NULL CHECK (subject IN ('need', 'notice')),
+        subject_id INTEGER NOT NULL,
+        account_id INTEGER NOT NULL,
+        username TEXT NOT NULL,
+        claimed_at TEXT NOT NULL,
+        renewed_at TEXT NOT NULL,
+        PRIMARY KEY (subject, subject_id)
+    );
+    CREATE INDEX claim_account ON claim (account_id);
+    CREATE TRIGGER claim_taken AFTER INSERT ON claim BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES (NEW.subject, NEW.subject_id, 'claimed', NEW.username);
+    END;
+    CREATE TRIGGER claim_released AFTER DELETE ON claim BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES (OLD.subject, OLD.subject_id, 'released', OLD.username);
+    END;
+    CREATE TRIGGER need_finished_releases_claim AFTER UPDATE OF status ON need
+    WHEN NEW.status IN ('resolved', 'cancelled') BEGIN
+        DELETE FROM claim WHERE subject = 'need' AND subject_id = NEW.id;
+    END;
+    CREATE TRIGGER notice_finished_releases_claim AFTER UPDATE OF status ON notice
+    WHEN NEW.status <> 'draft' BEGIN
+        DELETE FROM claim WHERE subject = 'notice' AND subject_id = NEW.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -398,7 +509,15 @@ def migrate(db, target=SCHEMA_VERSION):
 
 
 def _statements(script):
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """The statements of a script; a trigger's body has semicolons of its own."""
+    statements, pending = [], ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    return statements
 
 
 _WRITER = threading.RLock()

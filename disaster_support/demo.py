@@ -9,7 +9,9 @@ from pathlib import Path
 
 from .accounts import devices, users
 from .audit.log import Actor
+from .claims import records as claims
 from .db import get_db
+from .live import seen
 from .needs import records
 from .shelters import registry
 from .shelters.importer import import_shelters, read_source
@@ -95,8 +97,24 @@ def demo_accounts(db, shelter_id):
         db.execute("UPDATE volunteer SET user_id = NULL WHERE user_id = ?", [user_id])
         db.execute("UPDATE volunteer SET user_id = ? WHERE id = ?", [user_id, row[0]])
         accounts.append(("volunteer", "volunteer", password))
+    _demo_workspace(db)
     _, token = devices.issue_device(db, shelter_id, "demo tablet", days=1, actor=DEMO)
     return accounts, token
+
+
+def _demo_workspace(db):
+    """The coordinators' live workspace mid-event: the last needs recorded are new to
+    them, and the admin is handling the oldest critical one."""
+    newest = db.execute("SELECT coalesce(max(id), 0) FROM need").fetchone()[0]
+    for username in ("coordinator", "admin"):
+        user = users.get_user(db, username=username)
+        seen.set_floor(db, user["id"], max(0, newest - 5))
+    critical = db.execute("SELECT id FROM need WHERE urgency = 'critical' AND status = 'open' "
+                          "ORDER BY created_at LIMIT 1").fetchone()
+    if critical:
+        admin = users.get_user(db, username="admin")
+        claims.take(db, "need", critical[0], account_id=admin["id"], username="admin",
+                    take_over=True)
 
 
 # What foreign evacuees ask for on the first evening, roughly: weights per category.

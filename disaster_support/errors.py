@@ -24,7 +24,9 @@ MESSAGES = {
 
 
 def wants_json():
-    return request.path.startswith("/api/")
+    # the API, and the pages' own fetches that ask for JSON (the change feed)
+    return (request.path.startswith("/api/")
+            or request.accept_mimetypes.best == "application/json")
 
 
 def render_error(status, message, errors=None):

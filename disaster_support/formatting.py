@@ -8,6 +8,7 @@ from babel.units import format_unit
 from flask_babel import format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from markupsafe import Markup, escape
 
 from .needs.records import age_minutes
 from .shelters import registry
@@ -88,9 +89,66 @@ def language_name(tag):
     if tag == "ja-x-easy":
         return _("Easy Japanese")
     try:
-        return Locale.parse(languages()[tag]["locale"]).get_display_name(get_locale() or "en")
+        named = Locale.parse(languages()[tag]["locale"])
     except (KeyError, ValueError):
         return tag
+    reader = get_locale() or Locale("en")
+    # CLDR's name of a written variety ("Simplified Chinese"), else of the language
+    # alone: pt_BR's region chooses dates and numbers, the name is "Portuguese"
+    variety = f"{named.language}_{named.script}" if named.script else None
+    return (reader.languages.get(variety) or reader.languages.get(named.language)
+            or named.get_display_name(reader))
+
+
+# Japanese and Chinese set an aside in full-width brackets, with no space before
+FULL_WIDTH_BRACKETS = {"ja", "ja-x-easy", "zh-Hans", "zh-Hant"}
+JAPANESE = {"ja", "ja-x-easy"}
+
+
+def _label_parts(tag):
+    """(the reader's name, the language's own name or None when it adds nothing)."""
+    from .i18n import chosen_language
+    from .vocabulary import languages
+
+    entry = languages().get(tag)
+    if entry is None:
+        return tag, None
+    reader = chosen_language()
+    if tag == reader:
+        return entry["autonym"], None  # a language named in itself
+    name = language_name(tag)
+    # "vietnamita" starts a label in Spanish with a capital, as a menu item does
+    name = name[:1].upper() + name[1:]
+    # a Japanese reader knows both Japanese: "やさしい日本語", not "（やさしい にほんご）"
+    if {tag, reader} <= JAPANESE or name.casefold() == entry["autonym"].casefold():
+        return name, None
+    return name, entry["autonym"]
+
+
+def _brackets():
+    from .i18n import chosen_language
+
+    return ("（", "）") if chosen_language() in FULL_WIDTH_BRACKETS else (" (", ")")
+
+
+def language_label_text(tag):
+    """A language for staff, as plain text (an <option>, a map popup): the reader's
+    name and the language's own, "Khmer (ភាសាខ្មែរ)", "クメール語（ភាសាខ្មែរ）"."""
+    name, own = _label_parts(tag)
+    if own is None:
+        return name
+    left, right = _brackets()
+    return f"{name}{left}{own}{right}"
+
+
+def language_label(tag):
+    """The same label as HTML: the language's own name marked with its language,
+    so screen readers and fonts treat it as such. Every part is escaped."""
+    name, own = _label_parts(tag)
+    if own is None:
+        return escape(name)
+    left, right = _brackets()
+    return Markup('{}{}<span lang="{}">{}</span>{}').format(name, left, tag, own, right)
 
 
 def reasons_text(reasons):
@@ -161,5 +219,7 @@ def init_app(app):
         assignment_status=assignment_status,
         need_status=need_status,
         language_name=language_name,
+        language_label=language_label,
+        language_label_text=language_label_text,
         category_label=label_of_category,
     )

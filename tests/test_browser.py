@@ -2,23 +2,18 @@
 
 import os
 import re
-import subprocess
-import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import requests
 
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs Debian's chromium for the browser tests (.ci/run installs it)")
+from browsers import CHROMIUM, CHROMIUM_ARGS, Server, have_chromium, launch
+
+if not have_chromium():
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from test_cli import ACCOUNT_LINE, SCRIPT, free_port  # noqa: E402
 from test_maps import tiny_mbtiles  # noqa: E402
 
 PAGES = ["/", "/needs", "/situation", "/situation?ward=midori", "/needs/1",
@@ -33,44 +28,18 @@ PAGES = ["/", "/needs", "/situation", "/situation?ward=midori", "/needs/1",
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """``disaster-support serve --demo`` as a user starts it; what it prints is read."""
-    port = free_port()
     tiles = tmp_path_factory.mktemp("tiles") / "sagamihara.mbtiles"
     tiny_mbtiles(tiles)
-    process = subprocess.Popen(
-        [str(SCRIPT), "serve", "--demo", "--port", str(port), "--tiles", str(tiles),
-         "--instance", str(tmp_path_factory.mktemp("browser"))],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "LANG": "C.UTF-8"})
-    printed = []
-    for line in process.stdout:
-        printed.append(line)
-        if line.startswith("Press Ctrl+C"):
-            break
-    text = "".join(printed)
-    server = {
-        "url": f"http://127.0.0.1:{port}",
-        "passwords": {name: password for name, password, _ in ACCOUNT_LINE.findall(text)},
-        "tablet_link": re.search(r"^      (http\S+/join/\S+)$", text, re.M).group(1),
-    }
-    for _ in range(200):
-        try:
-            requests.get(server["url"] + "/healthz", timeout=2)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield server
-    process.terminate()
-    process.wait(timeout=20)
-    process.stdout.close()
+    server = Server(tmp_path_factory.mktemp("browser"))
+    server.start("--demo", "--tiles", str(tiles))
+    yield {"url": server.url, "passwords": server.passwords, "tablet_link": server.tablet}
+    server.stop()
 
 
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking",
-                  "--disable-component-update", "--disable-gpu"])
+        browser = launch(p)
         yield browser
         browser.close()
 
@@ -451,9 +420,7 @@ def test_the_font_check_sees_boxes_where_the_fonts_are_missing(browser, live_ser
                       f"<cachedir>{tmp_path}/cache</cachedir></fontconfig>")
     stock_laptop = browser.browser_type.launch(
         executable_path=CHROMIUM, headless=True,
-        env={**os.environ, "FONTCONFIG_FILE": str(config)},
-        args=["--no-sandbox", "--disable-background-networking",
-              "--disable-component-update", "--disable-gpu"])
+        env={**os.environ, "FONTCONFIG_FILE": str(config)}, args=CHROMIUM_ARGS)
     page = stock_laptop.new_page()
     found = {}
     for tag in ("th", "km", "ja", "en"):

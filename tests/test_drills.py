@@ -14,6 +14,7 @@ from disaster_support import db as database
 from disaster_support.drills import runs, scenarios
 
 from conftest import KAMIMIZO, PASSWORD, SHIPPED, csrf_token, sign_in
+from notice_publishing import publish_checked
 
 SCENARIO = "m7-weekday-afternoon"
 
@@ -147,8 +148,8 @@ def test_an_accelerated_drill_end_to_end(app, people, cli, clock, db):
          page="/notices/new")
     notice = max(int(n) for n in re.findall(r"/notices/(\d+)", coordinator.get(
         "/notices").get_data(as_text=True)))
-    post(coordinator, f"/notices/{notice}/publish", {"area_kind": "all"},
-         page=f"/notices/{notice}")
+    publish_checked(coordinator, notice, {
+        "area_kind": "all", "csrf_token": csrf_token(coordinator, f"/notices/{notice}")})
 
     # Exports and printouts during the drill say so
     clock.to_minute(started, 55)

@@ -47,7 +47,7 @@ def tiny_mbtiles(path):
 
 
 def map_data(html):
-    return json.loads(re.search(r'<script type="application/json" id="map-data">(.*?)</script>',
+    return json.loads(re.search(r'<script type="application/json" id="map-data"[^>]*>(.*?)</script>',
                                 html, re.S).group(1))
 
 

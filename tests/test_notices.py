@@ -14,6 +14,7 @@ from disaster_support.shelters import registry
 from disaster_support.vocabulary import languages
 
 from conftest import KAMIMIZO, YOKOYAMA, csrf_token, sign_in
+from notice_publishing import publish_checked
 
 ACTOR = Actor("test", "coordinator", "test")
 MIDORI_SHELTER = "E1415000164111"  # in Midori-ku (Kamimizo and Yokoyama are in Chuo-ku)
@@ -65,8 +66,8 @@ def publish_water(client, db, area_kind="wards", area=("chuo",), until=None):
     data["wards" if area_kind == "wards" else "shelters"] = list(area)
     if until:
         data["valid_until"] = until
-    response = client.post(f"/notices/{notice_id}/publish", data=data)
-    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    response = publish_checked(client, notice_id, data)
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
     return notice_id
 
 
@@ -119,7 +120,7 @@ def test_free_text_says_not_yet_translated_until_someone_translates(
         "csrf_token": token, "source_language": "ja", "category": "information",
         "title": "説明会", "body": "明日 午前10時に 体育館で 説明会を 行います。"})
     notice_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    coordinator_client.post(f"/notices/{notice_id}/publish", data={
+    publish_checked(coordinator_client, notice_id, {
         "csrf_token": token, "area_kind": "shelters", "shelters": [KAMIMIZO]})
     board = app.test_client()
     page = board.get(f"/board/{KAMIMIZO}?lang=en").get_data(as_text=True)

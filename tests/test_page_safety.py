@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from conftest import KAMIMIZO, csrf_token
+from notice_publishing import publish_checked
 from test_escaping import PAYLOAD, injected
 
 TITLE = "説明会 " + PAYLOAD
@@ -38,9 +39,9 @@ def free_text_notice(client, source_language, title, body, translations=()):
         response = client.post(f"/notices/{notice_id}/translations/{tag}", data={
             "csrf_token": token, "title": translated_title, "body": translated_body})
         assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
-    response = client.post(f"/notices/{notice_id}/publish", data={
+    response = publish_checked(client, notice_id, {
         "csrf_token": token, "area_kind": "shelters", "shelters": [KAMIMIZO]})
-    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
     return notice_id
 
 
@@ -82,7 +83,7 @@ def test_a_template_notices_note_and_place_are_shown_as_text(app, coordinator):
         "slot_time_range_to": "17:30", "slot_note": NOTE})
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     notice_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    coordinator.post(f"/notices/{notice_id}/publish", data={
+    publish_checked(coordinator, notice_id, {
         "csrf_token": token, "area_kind": "shelters", "shelters": [KAMIMIZO]})
     page = app.test_client().get(f"/board/{KAMIMIZO}?lang=ja").get_data(as_text=True)
     assert injected(page) == 0

@@ -6,7 +6,8 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..db import get_accounts_db
+from ..claims import records as claims
+from ..db import get_accounts_db, get_db
 from ..local_paths import local_path
 from ..shelters.registry import ShelterNotFound, ValidationError, get_shelter, list_shelters
 from . import devices, throttle, users
@@ -69,6 +70,9 @@ def sign_out_confirm():
 @bp.post("/sign-out")
 @access("signed_in")
 def sign_out():
+    principal = current()
+    if principal.kind == "user" and principal.user_id:
+        claims.release_all(get_db(), principal.user_id)  # leaving: others may take them
     end_session()
     flash(_("You are signed out."), "info")
     response = redirect(url_for("accounts.sign_in"))

@@ -2,13 +2,14 @@
 
 import datetime
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from ..accounts.access import access, current
 from ..db import get_db, to_utc
+from ..i18n import chosen_language
 from ..parameters import InputError
 from ..text import _l
-from . import log
+from . import describe, log
 
 bp = Blueprint("audit", __name__)
 
@@ -43,8 +44,11 @@ def index():
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     rows = log.entries(db, **query, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    tag = chosen_language()
+    wards = {w.id: w.name(tag) for w in current_app.extensions["city"].wards}
+    entries = [(row, describe.describe_row(row, wards=wards)) for row in rows[:PAGE_SIZE]]
     return render_template(
-        "audit/index.html", entries=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
+        "audit/index.html", entries=entries, has_more=len(rows) > PAGE_SIZE, page=page,
         filters=typed, actors=log.distinct(db, "actor"), actions=log.distinct(db, "action"),
         entities=log.distinct(db, "entity"), day_labels=DAY_LABELS)
 

@@ -82,11 +82,13 @@ def bounds_of(features):
     return [[min(ys), min(xs)], [max(ys), max(xs)]] if xs else None
 
 
-def build_map(kind, *, city, tag, labels, tiles=None, tile_url=None):
+def build_map(kind, *, city, tag, labels, tiles=None, tile_url=None, fit_city=True):
     """The map of ``kind`` ("coordinator" or "public") as parts of a page.
 
     ``labels`` names the layers in the viewer's language; ``tiles`` is an
     optional TileSet served at ``tile_url`` ({z}/{x}/{y} placeholders).
+    ``fit_city=False`` leaves the view to the page's data (static/js/map.js fits
+    it to a page's own places, such as a volunteer's shelter).
     """
     # The map's own zoom range (folium's min_zoom/max_zoom only reach a tile layer).
     m = folium.Map(location=list(city.center), zoom_start=11, tiles=None,
@@ -124,7 +126,7 @@ def build_map(kind, *, city, tag, labels, tiles=None, tile_url=None):
     start = MapStart(kind, layers, control)
     m.add_child(start)
     bounds = bounds_of(features)
-    if bounds:
+    if bounds and fit_city:
         m.fit_bounds(bounds)
 
     figure = m.get_root()

@@ -97,6 +97,14 @@ def public_layers(db, tag):
     return {"fields": PUBLIC_FIELDS, "shelters": rows}
 
 
+def place_layers(shelters, tag):
+    """A few shelters as the public layer, those with coordinates (the places a
+    volunteer goes to); ``shelters`` are rows as the registry reads them."""
+    rows = [[s["id"], s["lat"], s["lon"], s["status"], s["name"], alternative_name(s, tag)]
+            for s in shelters if s["lat"] is not None and s["lon"] is not None]
+    return {"fields": PUBLIC_FIELDS, "shelters": rows}
+
+
 def need_languages(db):
     """Languages with unmet needs: (tag, needs, shelters), most needs first."""
     order = list(languages())

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from ..accounts.access import access
 from ..db import get_db
-from ..formatting import label_of_category, language_name
+from ..formatting import label_of_category, language_label_text
 from ..i18n import chosen_language
 from ..needs.records import URGENCIES
 from ..notices.views import board_language
@@ -67,7 +67,7 @@ def _labels(tag, public=False):
         "people": _("Number of people"),
         "shelter_page": _("Open the shelter page"),
         "center": _("the disaster prevention center"),
-        "languages": {t: language_name(t) for t in languages()},
+        "languages": {t: language_label_text(t) for t in languages()},
         "categories": {c: label_of_category(c) for c in need_categories()},
     }
 
@@ -80,16 +80,33 @@ def _tile_layer():
     return tiles, url_for("maps.tile", z=0, x=0, y=0).replace("/0/0/0.png", "/{z}/{x}/{y}.png")
 
 
-def _page_map(kind, tag, labels):
+def _page_map(kind, tag, labels, fit_city=True):
     """folium's part of the page: the same for every request in one language (the
     data changes, not the map), so it is built once per kind and language."""
     built = current_app.extensions.setdefault("maps_built", {})
-    key = (kind, tag, request.script_root)
+    key = (kind, tag, request.script_root, fit_city)
     if key not in built:
         tiles, tile_url = _tile_layer()
         built[key] = build_map(kind, city=current_app.extensions["city"], tag=tag,
-                               labels=labels, tiles=tiles, tile_url=tile_url)
+                               labels=labels, tiles=tiles, tile_url=tile_url,
+                               fit_city=fit_city)
     return built[key]
+
+
+def place_map(shelters):
+    """A small map of where to go (the volunteer's page): the public map's skeleton, its
+    data only ``shelters`` (rows as the registry reads them), its view on them
+    (static/js/map.js fits it to ``focus``). (map, data) for the page, or None when
+    none of them has coordinates."""
+    tag = chosen_language()
+    data = layers.place_layers(shelters, tag)
+    if not data["shelters"]:
+        return None
+    labels = _labels(tag, public=True)
+    data.update(focus=[[row[1], row[2]] for row in data["shelters"]], labels=labels,
+                attribution=current_app.extensions["city"].attribution,
+                urls={"board": url_for("notices.board", shelter_id="__ID__", lang=tag)})
+    return _page_map("public", tag, labels, fit_city=False), json_for_html(data)
 
 
 @bp.get("/map")

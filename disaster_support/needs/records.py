@@ -11,6 +11,7 @@ import re
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
+from ..live.seen import new_for_clause
 from ..parameters import choice, fits_sqlite, whole_number
 from ..personal_data import looks_personal
 from ..shelters.registry import Conflict, ShelterNotFound, ValidationError, get_shelter
@@ -238,6 +239,10 @@ def _where(filters, only):
             minutes=int(filters["older_than"]))
         where.append("n.created_at <= ?")
         params.append(cutoff.replace(microsecond=0).isoformat())
+    if filters.get("new_for"):
+        clause, more = new_for_clause(filters["new_for"])
+        where.append(clause)
+        params += more
     if only is not None:
         ids = sorted(only)
         where.append(f"n.shelter_id IN ({', '.join('?' * len(ids))})" if ids else "0")

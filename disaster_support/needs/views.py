@@ -8,8 +8,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..accounts.access import access, current
+from ..claims import records as claims
+from ..claims.views import held_by_other, warn_held
 from ..db import get_db
 from ..i18n import chosen_language
+from ..live import seen
 from ..local_paths import local_path
 from ..parameters import INT64_MAX, InputError, integer_arg, number_message, whole_number
 from ..shelters import registry
@@ -116,7 +119,11 @@ def detail(need_id):
         abort(404)
     from ..volunteers.assignments import list_assignments
 
+    who = current()
+    if who.is_coordinator and who.user_id:
+        seen.mark_seen(db, who.user_id, [need_id])  # opened: no longer new
     return render_template("needs/detail.html", need=need,
+                           claim=claims.claim_of(db, "need", need_id),
                            events=records.need_events(db, need_id),
                            answering=answers.answering_notices(db, need),
                            assignments=list_assignments(db, need_id=need_id),
@@ -130,6 +137,9 @@ def detail(need_id):
 def change_status(need_id):
     db = get_db()
     back = request.form.get("back", "")
+    held = held_by_other("need", need_id) if current().is_coordinator else None
+    if held:
+        return warn_held("need", need_id, held)
     try:
         need = records.transition(db, need_id, request.form.get("status", ""),
                                   reason=request.form.get("reason"),
@@ -178,10 +188,17 @@ def queue():
     filters, errors = parse_queue_filters(request.args, city)
     page = integer_arg(request.args, "page", _l("Page"), errors, default=1, low=1,
                        high=MAX_PAGE)
+    who = current()
+    if request.args.get("new") == "1" and who.user_id:
+        seen.ensure_floor(db, who.user_id)
+        filters["new_for"] = who.user_id
     rows = records.list_needs(db, **filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     total, people = records.count_needs(db, **filters)
+    shown = [n["id"] for n in rows[:PAGE_SIZE]]
     return render_template(
         "needs/queue.html", needs=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
+        new_ids=seen.new_among(db, who.user_id, shown) if who.user_id else set(),
+        claims=claims.claims_of(db, "need", shown), only_new=bool(filters.get("new_for")),
         total=total, people=people, filters=filters, errors=errors, city=city,
         categories=need_categories(), languages=languages(), statuses=records.STATUSES,
         urgencies=records.URGENCIES, age_choices=AGE_CHOICES,

@@ -7,6 +7,7 @@ import re
 
 from ..audit.log import record
 from ..db import EARLIEST_YEAR, LATEST_YEAR, to_utc, utcnow, write_transaction
+from ..needs.records import shelter_of
 from ..shelters.registry import ValidationError
 from ..text import _l
 from ..vocabulary import languages, need_categories
@@ -229,9 +230,32 @@ def _snapshot(notice):
     return {k: notice[k] for k in keep}
 
 
+def suggested_area(db, *, template=None, slots=None, need_id=None):
+    """(area kind, area) a new draft proposes: the shelter of the need it answers
+    (never the whole city for an answer), else what its template suggests, else the
+    whole city. The coordinator sees it and may change it before publishing."""
+    if need_id is not None:
+        shelter_id = shelter_of(db, need_id)
+        if shelter_id is None:
+            raise ValidationError({"need_id": _l("Need: no need with this number.")})
+        return "shelters", [shelter_id]
+    suggestion = template.area if template else None
+    if suggestion in ("wards", "shelters"):
+        place = (slots or {}).get("place", "")
+        row = db.execute("SELECT id, ward FROM shelter WHERE id = ?",
+                         [place[len("shelter:"):]]).fetchone() \
+            if place.startswith("shelter:") else None
+        # no shelter named: the kind alone; publishing then asks which ones
+        if suggestion == "shelters":
+            return "shelters", [row[0]] if row else []
+        return "wards", [row[1]] if row and row[1] else []
+    return "all", []
+
+
 def create_notice(db, *, actor, template_id=None, slots=None, source_language="ja",
-                  title=None, body=None, category=None):
-    """A draft from a template (with slot values) or free text in one language."""
+                  title=None, body=None, category=None, need_id=None):
+    """A draft from a template (with slot values) or free text in one language; for
+    a need, its area is proposed as the need's shelter (see suggested_area)."""
     _check_language(source_language)
     if template_id:
         template = templates().get(template_id)
@@ -245,16 +269,21 @@ def create_notice(db, *, actor, template_id=None, slots=None, source_language="j
         if category not in need_categories():
             raise ValidationError({"category": _l("Category: choose one from the list.")})
         clean = {}
+    area_kind, area = suggested_area(db, template=templates().get(template_id or ""),
+                                     slots=clean, need_id=need_id)
     now = _now()
     with write_transaction(db):
         cursor = db.execute(
             "INSERT INTO notice (template_id, category, slots, source_language, title, body, "
-            "created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "area_kind, area, created_at, created_by, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [template_id, category, json.dumps(clean, ensure_ascii=False), source_language,
-             title, body, now, actor.name, now])
+             title, body, area_kind, json.dumps(area), now, actor.name, now])
         notice_id = cursor.lastrowid
-        record(db, actor, "create", "notice", notice_id, at=now,
-               after={"template_id": template_id, "slots": clean, "title": title})
+        after = {"template_id": template_id, "slots": clean, "title": title}
+        if need_id is not None:
+            after["need_id"] = need_id
+        record(db, actor, "create", "notice", notice_id, at=now, after=after)
     return notice_id
 
 
@@ -300,7 +329,7 @@ def _save_version(db, notice, actor):
                 json.dumps(_snapshot(notice), ensure_ascii=False)])
 
 
-def _check_area(db, area_kind, area):
+def check_area(db, area_kind, area):
     if area_kind not in AREA_KINDS:
         raise ValidationError({"area_kind": _l("Area: all, wards or shelters.")})
     if area_kind == "all":
@@ -321,7 +350,7 @@ def _check_area(db, area_kind, area):
     return area
 
 
-def _check_validity(valid_from, valid_until):
+def check_validity(valid_from, valid_until):
     def parse(value, field):
         if not value:
             return None
@@ -342,8 +371,8 @@ def _check_validity(valid_from, valid_until):
 def publish(db, notice_id, *, actor, area_kind="all", area=(), valid_from=None,
             valid_until=None):
     """Put the notice on the boards of its area for its validity window."""
-    area = _check_area(db, area_kind, list(area))
-    start, end = _check_validity(valid_from, valid_until)
+    area = check_area(db, area_kind, list(area))
+    start, end = check_validity(valid_from, valid_until)
     with write_transaction(db):
         notice = get_notice(db, notice_id)
         if notice["status"] == "withdrawn":

@@ -21,6 +21,9 @@ CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health"
                   "Transport", "Infra", "CBRNE", "Other")
 CAP_URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
 CAP_SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
+# where a notice of the template usually goes: the whole city, or the wards or the
+# shelters of its place (optional; without it a draft is proposed for the whole city)
+AREA_SUGGESTIONS = ("all", "wards", "shelters")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -35,6 +38,7 @@ class Template:
     cap: dict
     slots: dict  # name -> required (bool)
     texts: dict = field(repr=False)  # tag -> {title, body, review}
+    area: str | None = None  # one of AREA_SUGGESTIONS, or no suggestion
 
     def text(self, tag):
         return self.texts.get(tag)
@@ -61,6 +65,9 @@ def _check(path, data):
         if name not in SLOT_TYPES or need not in ("required", "optional"):
             raise TemplateError(f"{where}: slot {name}: {need!r} (slots: {SLOT_TYPES}; "
                                 "required or optional)")
+    area = data.get("area")
+    if area is not None and area not in AREA_SUGGESTIONS:
+        raise TemplateError(f"{where}: area must be one of {AREA_SUGGESTIONS}, not {area!r}")
     texts = data.get("texts") or {}
     if "ja" not in texts:
         raise TemplateError(f"{where}: a Japanese text is required")
@@ -84,7 +91,7 @@ def _check(path, data):
             review["at"] = review["at"].isoformat()
     return Template(id=data["id"], category=data["category"], cap=cap,
                     slots={name: need == "required" for name, need in slots.items()},
-                    texts=texts)
+                    texts=texts, area=area)
 
 
 def _signature(folder):

@@ -4,14 +4,20 @@ import segno
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from ..accounts.access import access, current
-from ..db import get_db
+from ..claims import records as claims
+from ..claims.views import held_by_other, warn_held
+from ..db import get_db, to_utc
+from ..formatting import localiso, localtime
 from ..i18n import chosen_language
+from ..needs import records as needs
+from ..parameters import whole_number
 from ..shelters import registry
 from ..shelters.registry import ValidationError
 from ..vocabulary import languages, need_categories
-from . import records
+from . import publishing, records
 from .render import render, render_all
 from .templates import SLOT_TYPES, items, templates
 
@@ -46,12 +52,30 @@ def _form_context(**extra):
                 form={}, values={}, **extra)
 
 
+def _need_or_404(raw):
+    """The need a new notice answers (?need=), None without one."""
+    if raw in (None, ""):
+        return None
+    try:
+        return needs.get_need(get_db(), whole_number(raw) or 0)
+    except needs.NeedNotFound:
+        abort(404)
+
+
 @bp.get("/notices/new")
 @access("coordinator")
 def new():
     template_id = request.args.get("template", "")
     template = templates().get(template_id)
-    return render_template("notices/new.html", template=template, **_form_context())
+    need = _need_or_404(request.args.get("need"))
+    context = _form_context(need=need)
+    if need:
+        # templates of the need's category first; the need's shelter as the place
+        context["templates"] = dict(sorted(context["templates"].items(),
+                                           key=lambda i: i[1].category != need["category"]))
+        if template and "place" in template.slots:
+            context["values"] = {"place": "shelter:" + need["shelter_id"]}
+    return render_template("notices/new.html", template=template, **context)
 
 
 def _slot_values(form, template):
@@ -72,29 +96,62 @@ def _slot_from_form(form, name):
 def create():
     form = request.form
     template = templates().get(form.get("template_id", ""))
+    # a need id that is not a number is no need (-1): refused, naming the field
+    need_id = None if not form.get("need_id") else whole_number(form["need_id"]) or -1
     try:
         if template:
             notice_id = records.create_notice(
                 get_db(), template_id=template.id, slots=_slot_values(form, template),
-                source_language=form.get("source_language", "ja"),
+                source_language=form.get("source_language", "ja"), need_id=need_id,
                 actor=current().actor("form"))
         else:
             notice_id = records.create_notice(
                 get_db(), title=form.get("title"), body=form.get("body"),
                 category=form.get("category"), source_language=form.get("source_language", ""),
-                actor=current().actor("form"))
+                need_id=need_id, actor=current().actor("form"))
     except ValidationError as exc:
-        context = _form_context()
+        context = _form_context(need=_need_or_404(need_id) if "need_id" not in exc.errors
+                                and need_id else None)
         context.update(errors=exc.errors, form=form,
                        values=_slot_values(form, template) if template else {})
         return render_template("notices/new.html", template=template, **context), 400
     flash(_("Draft saved. Check every language, then publish."), "success")
-    return redirect(url_for("notices.detail", notice_id=notice_id))
+    return redirect(url_for("notices.detail", notice_id=notice_id,
+                            need=need_id if need_id and need_id > 0 else None))
+
+
+def _publish_choice(notice, values=None):
+    """What the publish form shows: the values sent (back from the check page, or
+    refused), else the notice's own area (for a draft: the one proposed when it was
+    made) and, for a published notice, its end."""
+    if values is not None and "area_kind" in values:
+        kind = values.get("area_kind", "")
+        return {"area_kind": kind,
+                "area": values.getlist("wards" if kind == "wards" else "shelters"),
+                "valid_from": _as_input(values.get("valid_from", "")),
+                "valid_until": _as_input(values.get("valid_until", ""))}
+    until = notice["valid_until"] if notice["status"] == "published" else None
+    return {"area_kind": notice["area_kind"], "area": notice["area"], "valid_from": "",
+            "valid_until": localiso(until) if until else ""}
+
+
+def _as_input(value):
+    """A time as a datetime-local input shows it (Japan time); as sent when unreadable."""
+    try:
+        return localiso(to_utc(value)) if value else ""
+    except ValueError:
+        return value
+
+
+def _need_id(values):
+    """The need being answered (carried along as ?need=), if there is one."""
+    need_id = whole_number(values.get("need", ""))
+    return need_id if need_id and needs.shelter_of(get_db(), need_id) else None
 
 
 @bp.get("/notices/<int:notice_id>")
 @access("coordinator")
-def detail(notice_id, errors=None, status=200):
+def detail(notice_id, errors=None, status=200, values=None):
     db = get_db()
     notice = _notice_or_404(notice_id)
     names = records.names_for(db, [notice])
@@ -102,8 +159,11 @@ def detail(notice_id, errors=None, status=200):
     city = current_app.extensions["city"]
     return render_template(
         "notices/detail.html", notice=notice, texts=render_all(notice, names),
+        claim=claims.claim_of(db, "notice", notice_id),
         template=template, versions=records.versions(db, notice_id), states=records.STATES,
         languages=languages(), city=city, errors=errors or {},
+        choice=_publish_choice(notice, values if values is not None else request.args),
+        need_id=_need_id(values if values is not None else request.args),
         shelters=registry.list_shelters(db, kind=None, sort="name"), items=items(),
         slot_labels=records.SLOT_LABELS, slot_types=SLOT_TYPES), status
 
@@ -121,6 +181,8 @@ def _run(notice_id, action, success):
 @access("coordinator")
 def edit(notice_id):
     notice = _notice_or_404(notice_id)
+    if held := held_by_other("notice", notice_id):
+        return warn_held("notice", notice_id, held)
     form = request.form
     template = templates().get(notice["template_id"]) if notice["template_id"] else None
     return _run(notice_id, lambda: records.update_notice(
@@ -129,17 +191,87 @@ def edit(notice_id):
         title=form.get("title"), body=form.get("body")), _("Saved."))
 
 
+def _choice(values):
+    """Area and validity as publishing takes them; no area kind is no choice (never
+    the whole city by default)."""
+    kind = values.get("area_kind", "")
+    return {"area_kind": kind,
+            "area": values.getlist("wards" if kind == "wards" else "shelters"),
+            "valid_from": values.get("valid_from") or None,
+            "valid_until": values.get("valid_until") or None}
+
+
+def _check_page(notice_id, values, errors=None, status=200):
+    try:
+        shown = publishing.check(get_db(), notice_id, **_choice(values))
+    except ValidationError as exc:
+        return detail(notice_id, errors=exc.errors, status=400, values=values)
+    return render_template(
+        "notices/check.html", **shown, need_id=_need_id(values), errors=errors or {},
+        states=records.STATES, languages=languages(), city=current_app.extensions["city"]
+    ), status
+
+
+@bp.get("/notices/<int:notice_id>/check")
+@access("coordinator")
+def check(notice_id):
+    """Check before publishing: the area, the validity and every language."""
+    _notice_or_404(notice_id)
+    return _check_page(notice_id, request.args)
+
+
 @bp.post("/notices/<int:notice_id>/publish")
 @access("coordinator")
 def publish(notice_id):
+    """Only a confirmation from the check page publishes; without one (an old form,
+    a script) the choice is checked and the check page shown."""
     _notice_or_404(notice_id)
-    form = request.form
-    kind = form.get("area_kind", "all")
-    area = form.getlist("wards") if kind == "wards" else form.getlist("shelters")
-    return _run(notice_id, lambda: records.publish(
-        get_db(), notice_id, area_kind=kind, area=area, valid_from=form.get("valid_from"),
-        valid_until=form.get("valid_until"), actor=current().actor("form")),
-        _("Published: the boards of its area show it now."))
+    if held := held_by_other("notice", notice_id):
+        return warn_held("notice", notice_id, held)
+    form, db = request.form, get_db()
+    choice = _choice(form)
+    try:
+        if not form.get("checked"):
+            publishing.check(db, notice_id, **choice)
+            query = {"wards" if choice["area_kind"] == "wards" else "shelters": choice["area"],
+                     "area_kind": choice["area_kind"], "valid_from": choice["valid_from"],
+                     "valid_until": choice["valid_until"], "need": _need_id(form)}
+            return redirect(url_for("notices.check", notice_id=notice_id, **query)), 303
+        publishing.confirm(db, notice_id, checked=form["checked"],
+                           actor=current().actor("form"), **choice)
+    except publishing.NoticeChanged as exc:
+        return _check_page(notice_id, form, errors=exc.errors, status=409)
+    except ValidationError as exc:
+        return detail(notice_id, errors=exc.errors, status=400, values=form)
+    flash(_published_banner(db, records.get_notice(db, notice_id), _need_id(form)), "success")
+    return redirect(url_for("notices.detail", notice_id=notice_id)), 303
+
+
+def _link(url, text, lang=None):
+    if lang:
+        return Markup('<a href="{}" lang="{}">{}</a>').format(url, lang, text)
+    return Markup('<a href="{}">{}</a>').format(url, text)
+
+
+def _published_banner(db, notice, need_id):
+    """Published (or scheduled), with links to where it shows: markup whose every
+    part is escaped (shelter names come from open-data files)."""
+    if records.state(notice) == "scheduled":
+        said = _("Scheduled: the boards of its area show it from %(start)s.",
+                 start=localtime(notice["valid_from"]))
+    else:
+        said = _("Published: the boards of its area show it now.")
+    parts = [Markup("{}").format(said)]
+    boards = publishing.boards(db, notice)
+    if boards and len(boards) <= publishing.BOARD_LINKS:
+        parts.append(Markup("{} {}").format(_("See it on the board:"), Markup(", ").join(
+            _link(url_for("notices.board", shelter_id=i), name, "ja") for i, name in boards)))
+    else:
+        parts.append(_link(url_for("notices.boards"), _("See it on the public boards")))
+    if need_id:
+        parts.append(_link(url_for("needs.detail", need_id=need_id),
+                           _("Back to need %(id)s", id=need_id)))
+    return Markup(" · ").join(parts)
 
 
 @bp.post("/notices/<int:notice_id>/withdraw")
@@ -155,6 +287,8 @@ def withdraw(notice_id):
 @access("coordinator")
 def translate(notice_id, language):
     _notice_or_404(notice_id)
+    if held := held_by_other("notice", notice_id):
+        return warn_held("notice", notice_id, held)
     form = request.form
     return _run(notice_id, lambda: records.add_translation(
         get_db(), notice_id, language, title=form.get("title"), body=form.get("body"),

@@ -7,6 +7,7 @@ from flask_babel import ngettext
 
 from ..accounts.access import access, current
 from ..db import get_db
+from ..maps import views as maps
 from ..needs import answers
 from ..needs import records as needs
 from ..notices import records as notices
@@ -286,10 +287,15 @@ def me():
             source = render(notice, notice["source_language"], notices.names_for(db, [notice]))
             tasks.append((task, notice, source))
     done = assignments.list_assignments(db, volunteer_id=volunteer["id"], status="done")
+    needed = [a for a in mine if a["kind"] == "need"]
+    # where to go, on a small map: each shelter of the volunteer's needs once
+    places = [shelters.get_shelter(db, shelter_id) for shelter_id in
+              dict.fromkeys(a["shelter_id"] for a in needed if a["shelter_id"])]
+    place_map, map_data = maps.place_map(places) or (None, None)
     return render_template("volunteers/me.html", volunteer=volunteer,
-                           assignments=[a for a in mine if a["kind"] == "need"], tasks=tasks,
+                           assignments=needed, tasks=tasks,
                            done=done, categories=need_categories(), languages=languages(),
-                           urgencies=needs.URGENCIES)
+                           urgencies=needs.URGENCIES, map=place_map, map_data=map_data)
 
 
 @bp.post("/me/assignments/<int:assignment_id>")

@@ -50,11 +50,13 @@
   }
 
   function start(kind, parts) {
-    var data = JSON.parse(document.getElementById("map-data").textContent);
+    var data = JSON.parse(document.getElementById("map-data").textContent);  // live: replaced
     var labels = data.labels;
     var numbers = new Intl.NumberFormat(document.documentElement.lang.replace("-x-easy", ""));
     var map = parts.map;
     var pending = 0;
+    // A page about a few places (a volunteer's shelter) shows them, not the whole city.
+    if (data.focus) map.fitBounds(data.focus, {maxZoom: 16, animate: false});
 
     function ready() {
       // when every marker is in: milliseconds since the page started (tests, bench/maps.py)
@@ -100,6 +102,16 @@
     if (data.attribution) map.attributionControl.addAttribution(escaped(data.attribution));
 
     var shelters = records(data.fields, data.shelters);
+    // the coordinator's page follows the change feed (live.js) and hands over new data
+    document.addEventListener("live:map-data", function (event) {
+      data = event.detail;
+      shelters = records(data.fields, data.shelters);
+      byId = {};
+      shelters.forEach(function (s) { byId[s.id] = s; });
+      drawShelters();
+      if (parts.needs && chooser && chooser.value) showLanguage(chooser.value);
+      drawVolunteers();
+    });
     function needsOf(id) {
       return records(data.need_fields, groups(data.needs[id], 5)).map(function (n) {
         n.language = data.languages[n.language];
@@ -160,15 +172,19 @@
       return badge("shelter-cluster lvl-" + (kind === "public" ? "public" : worst),
                    cluster.getChildCount());
     };
-    fill(parts.shelters, shelters.map(function (s) {
-      var level = kind === "public" ? "public" : s.level;
-      return L.circleMarker([s.lat, s.lon], {
-        radius: kind === "public" ? 8 : radius(s.evacuees), level: s.level || 0,
-        className: "shelter lvl-" + level + " st-" + s.status, weight: 2
-      }).bindPopup(function () { return shelterPopup(s); }, {maxWidth: 360})
-        .bindTooltip(function () { return node("span", {lang: "ja"}, [s.name]); },
-                     {direction: "top"});
-    }));
+    function drawShelters() {
+      parts.shelters.clearLayers();
+      fill(parts.shelters, shelters.map(function (s) {
+        var level = kind === "public" ? "public" : s.level;
+        return L.circleMarker([s.lat, s.lon], {
+          radius: kind === "public" ? 8 : radius(s.evacuees), level: s.level || 0,
+          className: "shelter lvl-" + level + " st-" + s.status, weight: 2
+        }).bindPopup(function () { return shelterPopup(s); }, {maxWidth: 360})
+          .bindTooltip(function () { return node("span", {lang: "ja"}, [s.name]); },
+                       {direction: "top"});
+      }));
+    }
+    drawShelters();
 
     // Unmet needs of one language, chosen in the form beside the map.
     var chooser = document.getElementById("need-language");
@@ -202,6 +218,9 @@
       });
       map.addLayer(parts.needs);
       fill(parts.needs, markers);
+      // how many needs the markers add up to (tests wait on it as the map redraws)
+      document.documentElement.setAttribute("data-needs-shown", String(markers.reduce(
+        function (sum, m) { return sum + m.options.count; }, 0)));
     }
     if (parts.needs) {
       parts.needs.options.iconCreateFunction = function (cluster) {
@@ -226,7 +245,9 @@
     }
 
     // Volunteers checked in, grouped where they are.
-    if (parts.volunteers) {
+    function drawVolunteers() {
+      if (!parts.volunteers) return;
+      parts.volunteers.clearLayers();
       (data.volunteers || []).forEach(function (place) {
         L.marker([place[0], place[1]], {
           icon: badge("volunteer-badge", place[3].length), keyboard: true,
@@ -243,6 +264,7 @@
         }).addTo(parts.volunteers);
       });
     }
+    drawVolunteers();
 
     // The legend, as a control on the map (it sits under the map without script).
     var legend = document.getElementById("map-legend");

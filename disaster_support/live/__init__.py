@@ -1,0 +1,1 @@
+"""Pages that keep themselves current: the change feed, and which needs are new to whom."""

@@ -1,0 +1,40 @@
+"""The change feed: every change to needs, shelters, assignments, notices and claims,
+numbered in commit order by the database's own triggers (migration 9).
+
+A page remembers the number it was drawn at (its cursor) and asks for what came after.
+SQLite has one writer at a time, so the numbers are committed in order: a reader never
+sees change 12 before change 11, and a cursor never skips one.
+"""
+
+MAX_CHANGES = 500
+
+
+def latest(db):
+    """The number of the newest change (0 before any)."""
+    row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'change_feed'").fetchone()
+    return row[0] if row else 0
+
+
+def changes_after(db, cursor, limit=MAX_CHANGES):
+    """What changed after ``cursor``, oldest first, at most ``limit`` at a time.
+
+    ``reset`` says the cursor is from another database (a restored backup, a drill
+    that ended): the page must redraw everything and carry on from ``cursor``.
+    """
+    newest = latest(db)
+    if cursor > newest:
+        return {"cursor": newest, "reset": True, "more": False, "changes": []}
+    rows = db.execute("SELECT id, kind, ref, action, detail FROM change_feed WHERE id > ? "
+                      "ORDER BY id LIMIT ?", [cursor, limit + 1]).fetchall()
+    more = len(rows) > limit
+    changes = [{"id": r[0], "kind": r[1], "ref": r[2], "action": r[3], "detail": r[4]}
+               for r in rows[:limit]]
+    return {"cursor": changes[-1]["id"] if changes else cursor, "reset": False, "more": more,
+            "changes": changes}
+
+
+def version_of(db, kind, ref):
+    """The number of the last change to one thing: what a form saw when it was drawn."""
+    row = db.execute("SELECT max(id) FROM change_feed WHERE kind = ? AND ref = ? "
+                     "AND action IN ('created', 'changed')", [kind, str(ref)]).fetchone()
+    return row[0] or 0
