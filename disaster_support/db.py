@@ -338,7 +338,6 @@ MIGRATIONS = [
         action TEXT NOT NULL,
         detail TEXT
     );
-    CREATE INDEX change_feed_ref ON change_feed (kind, ref, id);
     CREATE TRIGGER need_created AFTER INSERT ON need BEGIN
         INSERT INTO change_feed (kind, ref, action, detail)
         VALUES ('need', NEW.id, 'created', NEW.urgency);

@@ -240,3 +240,19 @@ def test_a_notice_draft_being_written_is_claimed_too(coordinator, people, db, ap
     # publishing lets go
     notices.publish(db, draft, actor=ACTOR)
     assert claims.claim_of(db, "notice", draft) is None
+
+
+def test_an_edit_from_an_old_version_of_a_notice_is_refused(coordinator, people, db):
+    draft = notices.create_notice(db, template_id="aftershock", slots={},
+                                  source_language="ja", actor=ACTOR)
+    page = coordinator.get(f"/notices/{draft}?lang=en").get_data(as_text=True)
+    assert 'name="expected_version" value="1"' in page
+    form = dict(re.findall(r'<input[^>]*name="(slot_[^"]+)"[^>]*value="([^"]*)"', page))
+    notices.update_notice(db, draft, actor=ACTOR, slots={"note": "体育館の前で"})
+    stale = coordinator.post(f"/notices/{draft}/edit?lang=en", data={
+        **form, "csrf_token": csrf_token(coordinator, "/notices"), "expected_version": "1",
+        "slot_note": "校庭で"})
+    assert stale.status_code == 409
+    assert "it is version 2 now, you saw version 1. Nothing was saved" in stale.get_data(
+        as_text=True)
+    assert notices.get_notice(db, draft)["slots"]["note"] == "体育館の前で"

@@ -32,9 +32,3 @@ def changes_after(db, cursor, limit=MAX_CHANGES):
     return {"cursor": changes[-1]["id"] if changes else cursor, "reset": False, "more": more,
             "changes": changes}
 
-
-def version_of(db, kind, ref):
-    """The number of the last change to one thing: what a form saw when it was drawn."""
-    row = db.execute("SELECT max(id) FROM change_feed WHERE kind = ? AND ref = ? "
-                     "AND action IN ('created', 'changed')", [kind, str(ref)]).fetchone()
-    return row[0] or 0

@@ -8,7 +8,7 @@ import re
 from ..audit.log import record
 from ..db import EARLIEST_YEAR, LATEST_YEAR, to_utc, utcnow, write_transaction
 from ..needs.records import shelter_of
-from ..shelters.registry import ValidationError
+from ..shelters.registry import Conflict, ValidationError
 from ..text import _l
 from ..vocabulary import languages, need_categories
 from .templates import SLOT_TYPES, items, templates
@@ -287,10 +287,19 @@ def create_notice(db, *, actor, template_id=None, slots=None, source_language="j
     return notice_id
 
 
-def update_notice(db, notice_id, *, actor, slots=None, title=None, body=None):
-    """Change the values or the free text; a published notice gets a new version."""
+def update_notice(db, notice_id, *, actor, slots=None, title=None, body=None,
+                  expected_version=None):
+    """Change the values or the free text; a published notice gets a new version.
+
+    ``expected_version`` is the version the editor's form was drawn from: if somebody
+    changed the notice since, Conflict is raised and nothing is saved."""
     with write_transaction(db):
         notice = get_notice(db, notice_id)
+        if expected_version is not None and notice["version"] != expected_version:
+            raise Conflict({"version": _l(
+                "Notice %(id)s was changed meanwhile: it is version %(now)s now, you saw "
+                "version %(seen)s. Nothing was saved: read it again, then make your change.",
+                id=notice_id, now=notice["version"], seen=expected_version)}, notice)
         if notice["status"] == "withdrawn":
             raise ValidationError({"status": _l("A withdrawn notice cannot be changed.")})
         changes = {}

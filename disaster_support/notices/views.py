@@ -15,7 +15,7 @@ from ..i18n import chosen_language
 from ..needs import records as needs
 from ..parameters import whole_number
 from ..shelters import registry
-from ..shelters.registry import ValidationError
+from ..shelters.registry import Conflict, ValidationError
 from ..vocabulary import languages, need_categories
 from . import publishing, records
 from .render import render, render_all
@@ -185,10 +185,14 @@ def edit(notice_id):
         return warn_held("notice", notice_id, held)
     form = request.form
     template = templates().get(notice["template_id"]) if notice["template_id"] else None
-    return _run(notice_id, lambda: records.update_notice(
-        get_db(), notice_id, actor=current().actor("form"),
-        slots=_slot_values(form, template) if template else None,
-        title=form.get("title"), body=form.get("body")), _("Saved."))
+    try:
+        return _run(notice_id, lambda: records.update_notice(
+            get_db(), notice_id, actor=current().actor("form"),
+            slots=_slot_values(form, template) if template else None,
+            title=form.get("title"), body=form.get("body"),
+            expected_version=whole_number(form.get("expected_version", ""))), _("Saved."))
+    except Conflict as exc:  # another coordinator saved first: theirs is shown, not lost
+        return detail(notice_id, errors=exc.errors, status=409)
 
 
 def _choice(values):
