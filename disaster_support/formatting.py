@@ -108,12 +108,18 @@ JAPANESE = {"ja", "ja-x-easy"}
 def _label_parts(tag):
     """(the reader's name, the language's own name or None when it adds nothing)."""
     from .i18n import chosen_language
+
+    return _label_parts_for(tag, chosen_language())
+
+
+@functools.lru_cache(maxsize=1024)
+def _label_parts_for(tag, reader):
+    # remembered: Babel's display names are slow, and a queue names a language per row
     from .vocabulary import languages
 
     entry = languages().get(tag)
     if entry is None:
         return tag, None
-    reader = chosen_language()
     if tag == reader:
         return entry["autonym"], None  # a language named in itself
     name = language_name(tag)
@@ -144,7 +150,14 @@ def language_label_text(tag):
 def language_label(tag):
     """The same label as HTML: the language's own name marked with its language,
     so screen readers and fonts treat it as such. Every part is escaped."""
-    name, own = _label_parts(tag)
+    from .i18n import chosen_language
+
+    return _language_label_for(tag, chosen_language())
+
+
+@functools.lru_cache(maxsize=1024)
+def _language_label_for(tag, reader):
+    name, own = _label_parts_for(tag, reader)
     if own is None:
         return escape(name)
     left, right = _brackets()
