@@ -256,3 +256,21 @@ def test_an_edit_from_an_old_version_of_a_notice_is_refused(coordinator, people,
     assert "it is version 2 now, you saw version 1. Nothing was saved" in stale.get_data(
         as_text=True)
     assert notices.get_notice(db, draft)["slots"]["note"] == "体育館の前で"
+
+
+def test_confirming_a_volunteer_for_a_need_someone_handles_asks_first(coordinator, people,
+                                                                     db, app):
+    need_id = people["need"]
+    user_id = db.execute("SELECT id FROM user WHERE username = 'coordinator'").fetchone()[0]
+    claims.take(db, "need", need_id, account_id=user_id, username="coordinator")
+    sato = second_coordinator(app, db)
+    token = csrf_token(sato, "/matching")
+    warned = sato.post(f"/assignments/{people['assignment']}/confirm?lang=en",
+                       data={"csrf_token": token})
+    assert warned.status_code == 409
+    status = "SELECT status FROM assignment WHERE id = ?"
+    assert db.execute(status, [people["assignment"]]).fetchone()[0] == "proposed"
+    sent = sato.post(f"/assignments/{people['assignment']}/confirm",
+                     data={"csrf_token": token, "despite_claim": "1"})
+    assert sent.status_code == 302
+    assert db.execute(status, [people["assignment"]]).fetchone()[0] == "confirmed"

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..accounts.access import access, current
+from ..claims.views import held_by_other, warn_held
 from ..db import get_db
 from ..maps import views as maps
 from ..needs import answers
@@ -247,6 +248,9 @@ def decide(assignment_id, action):
     if not found:
         abort(404)
     group = _group_of(found[0])
+    need_id = found[0]["need_id"]
+    if need_id and (held := held_by_other("need", need_id)):
+        return warn_held("need", need_id, held)
     try:
         if action == "confirm":
             assignments.confirm(db, assignment_id, actor=current().actor("form"))
@@ -326,6 +330,8 @@ def respond(assignment_id):
 @access("need")
 def answer(need_id):
     db = get_db()
+    if current().is_coordinator and (held := held_by_other("need", need_id)):
+        return warn_held("need", need_id, held)
     notice_id = whole_number(request.form.get("notice_id", ""))
     try:
         answers.answer_with_notice(db, need_id, -1 if notice_id is None else notice_id,
