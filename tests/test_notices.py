@@ -151,7 +151,9 @@ def test_a_template_note_is_shown_only_where_translated(app, people, db):
     assert render(notice, "ja", names).body.startswith("上溝中学校で")
     assert render(notice, "ja", names).body.endswith("ペットボトルは 1人 2本まで")
     english = render(notice, "en", names)
-    assert english.status == "missing" and english.pending_note == "ペットボトルは 1人 2本まで"
+    # only the note waits: the reviewed English text is complete, the note apart
+    assert english.status == "template" and english.complete and english.needs_translation
+    assert english.pending_note == "ペットボトルは 1人 2本まで"
     assert "ペットボトル" not in english.body
     records.add_translation(db, notice_id, "en", note="Up to 2 bottles per person.",
                             actor=ACTOR)
@@ -246,3 +248,21 @@ def test_boards_and_posters_say_when_a_notice_was_published(app, coordinator_cli
     poster = coordinator_client.get(f"/shelters/{KAMIMIZO}/notices/{notice_id}/poster")
     assert f'<time datetime="{published}">{local:%Y-%m-%d %H:%M}</time>' in poster.get_data(
         as_text=True)
+
+
+def test_one_untranslated_note_keeps_furigana_and_languages(app, people, db, client):
+    """The note alone carries "not yet translated": Easy Japanese keeps its furigana and
+    every translated text keeps its own language on the board."""
+    registry.update_shelter(db, KAMIMIZO, {"status": "open"}, actor=ACTOR)
+    notice_id = records.create_notice(db, template_id="water-supply", slots={
+        "place": f"shelter:{KAMIMIZO}", "time_range": "09:00-11:00",
+        "note": "ペットボトルは 1人 2本まで"}, source_language="ja", actor=ACTOR)
+    records.publish(db, notice_id, actor=ACTOR)
+    easy = client.get(f"/board/{KAMIMIZO}?lang=ja-x-easy").get_data(as_text=True)
+    article = re.search(rf'<article id="n{notice_id}".*?</article>', easy, re.S).group(0)
+    assert "<ruby>" in article.split('class="missing"')[0]   # the text, before the note
+    vi = client.get(f"/board/{KAMIMIZO}?lang=vi").get_data(as_text=True)
+    article = re.search(rf'<article id="n{notice_id}".*?</article>', vi, re.S).group(0)
+    assert re.search(r'<h2 lang="vi">', article) and '<p lang="vi">' in article
+    assert '<p lang="ja">ペットボトルは 1人 2本まで</p>' in article   # the note, marked
+    assert "Not yet translated into" not in article

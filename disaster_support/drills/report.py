@@ -116,7 +116,7 @@ def build_report(db):
         notices.append({"notice": notice_id, "title": title,
                         "minute": round(minute_at(drill, published_at), 1)})
         for tag in present:
-            if render(notice, tag).status == "missing":
+            if render(notice, tag).needs_translation:
                 gaps.append({"notice": notice_id, "title": title, "language": tag})
             else:
                 per_language[tag] = per_language.get(tag, 0) + 1

@@ -114,7 +114,7 @@ def notice_to_cap(db, notice, *, city, board_url, exercise=False, sender=None):
              f"{sender},{identifier(city, notice['id'], earlier)},{cap_time(sent)}")
     for tag in languages():
         text = render(notice, tag, names)
-        if not text.complete:
+        if text.needs_translation:
             continue  # a language it does not read in yet is left out, not faked
         info = _add(alert, "info")
         _add(info, "language", tag)

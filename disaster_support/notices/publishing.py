@@ -39,7 +39,7 @@ def check(db, notice_id, *, area_kind, area=(), valid_from=None, valid_until=Non
         "notice": notice, "template": template, "area_kind": area_kind, "area": area,
         "places": places(db, area_kind, area), "valid_from": start, "valid_until": end,
         "texts": texts,
-        "missing": [tag for tag, text in texts.items() if text.status == "missing"],
+        "missing": [tag for tag, text in texts.items() if text.needs_translation],
         "checked": fingerprint(notice, texts, area_kind, area, start, end),
     }
 

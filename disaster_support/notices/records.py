@@ -217,7 +217,7 @@ def missing_translations(db):
     for notice in list_notices(db, states=("draft", "scheduled", "published")):
         notice = get_notice(db, notice["id"])
         for tag in languages():
-            if render(notice, tag).status == "missing":
+            if render(notice, tag).needs_translation:
                 missing.append((notice, tag))
     return missing
 

@@ -51,7 +51,12 @@ class Text:
 
     @property
     def complete(self):
+        """The text is in the reader's language (a note may still wait: pending_note)."""
         return self.status != "missing"
+
+    @property
+    def needs_translation(self):
+        return self.status == "missing" or self.pending_note is not None
 
     def html(self, part):
         """Title or body as HTML: furigana for Easy Japanese, line breaks kept."""
@@ -156,8 +161,10 @@ def render(notice, tag, shelter_names=None):
                 values["note"] = translations[tag]["note"]
                 status = "translated"
             else:
+                # only the note waits: the reviewed text stays the reader's, with its
+                # furigana and language; the note is shown apart, in the original
                 values["note"] = ""
-                status, pending = "missing", note
+                pending = note
         return Text(tag, _fill(text["title"], values), _fill(text["body"], values), status,
                     notice["source_language"] if pending else None, pending)
     if tag == notice["source_language"]:
