@@ -68,6 +68,7 @@ def create_app(config=None, instance_path=None):
     from .claims.views import bp as claims_bp
     from .conversation.views import bp as conversation_bp
     from .drills import views as drills
+    from . import easy_japanese
     from .exports.views import bp as exports_bp
     from .home import bp as home_bp
     from .live.views import bp as live_bp
@@ -82,6 +83,7 @@ def create_app(config=None, instance_path=None):
     access.init_app(app)
     maps.init_app(app)
     drills.init_app(app)
+    easy_japanese.init_app(app)
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
                       maps.bp, offline_bp, drills.bp, exports_bp, conversation_bp, audit_bp,
                       live_bp, claims_bp, api_bp):
