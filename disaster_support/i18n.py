@@ -2,6 +2,20 @@
 
 The choice is: ``?lang=`` on any page (remembered in a cookie) > the cookie >
 the browser's Accept-Language > Japanese.
+
+Phones do not send the app's tags: Android sends "fil-PH" and "zh-Hant-TW", iOS
+"zh-Hant-HK" and "es-419", older ones "zh-TW" or "in-ID". ``app_language`` reads a
+BCP 47 tag (language[-extlang][-script][-region]...) and maps it explicitly:
+
+- the tag itself when it is one of the app's ("zh-Hant", "tl", "ja-x-easy": only
+  somebody who chose Easy Japanese sends that; "ja" or "ja-JP" never gives it);
+- Chinese ("zh", "cmn", "yue", "zh-yue") by script: Hant -> zh-Hant, Hans -> zh-Hans;
+  without a script by region: TW, HK, MO -> zh-Hant, any other -> zh-Hans (Cantonese,
+  yue, -> zh-Hant: Hong Kong and Macau write Traditional);
+- any other by its language subtag (``LANGUAGE_SUBTAGS``), whatever the region:
+  "fil" and "tl" -> tl (Filipino), "in" (the code before 1989) -> id, "pt-PT" -> pt.
+
+The highest-q tag that maps to a UI language wins; equal q keep the header's order.
 """
 
 import os
@@ -16,6 +30,66 @@ from .vocabulary import languages
 LANG_COOKIE = "lang"
 DEFAULT_LANGUAGE = "ja"
 SOURCE_LANGUAGE = "en"  # msgids are English: the English UI needs no catalog
+
+
+# Language subtag -> the app's tag. Chinese is not here: its script decides (below).
+LANGUAGE_SUBTAGS = {
+    "ja": "ja", "en": "en", "ko": "ko", "vi": "vi", "pt": "pt", "es": "es",
+    "fil": "tl", "tl": "tl",  # Filipino is standardised Tagalog; Android says fil, some tl
+    "ne": "ne", "id": "id", "in": "id",  # "in": Indonesian's old code, still in Java locales
+    "th": "th", "my": "my", "km": "km", "mn": "mn",
+}
+# Chinese language subtags and the script each means when the tag names none.
+CHINESE = {"zh": "zh-Hans", "cmn": "zh-Hans", "yue": "zh-Hant"}
+CHINESE_SCRIPTS = {"hans": "zh-Hans", "hant": "zh-Hant"}
+TRADITIONAL_REGIONS = {"tw", "hk", "mo"}  # where Traditional characters are the norm
+
+
+def app_language(tag, supported):
+    """The app's tag for a BCP 47 language tag, or None; see the module's docstring."""
+    tag = (tag or "").strip().replace("_", "-")
+    for own in supported:
+        if own.lower() == tag.lower():
+            return own
+    subtags = tag.lower().split("-")
+    if len(subtags[0]) == 1:  # "x-..." / "i-...": private or grandfathered, none is ours
+        return None
+    primary, rest = subtags[0], subtags[1:]
+    # extensions ("-u-nu-hanidec") and private use ("-x-easy") say nothing of language
+    for i, subtag in enumerate(rest):
+        if len(subtag) == 1:
+            rest = rest[:i]
+            break
+    if primary == "zh" and rest and rest[0] in CHINESE:  # extlang: zh-yue-HK, zh-cmn-Hans
+        primary, rest = rest[0], rest[1:]
+    if primary in CHINESE:
+        script = next((s for s in rest if len(s) == 4 and s.isalpha()), None)
+        region = next((s for s in rest if len(s) == 2 and s.isalpha()), None)
+        if script in CHINESE_SCRIPTS:
+            found = CHINESE_SCRIPTS[script]
+        elif region in TRADITIONAL_REGIONS:
+            found = "zh-Hant"
+        else:
+            found = CHINESE[primary]
+    else:
+        found = LANGUAGE_SUBTAGS.get(primary)
+    return found if found in supported else None
+
+
+def negotiate(accept, supported, default=DEFAULT_LANGUAGE):
+    """The UI language for werkzeug's parsed Accept-Language (value, quality) pairs.
+
+    werkzeug orders them by specificity first ("*" last), then quality; a stable sort by
+    quality alone gives "highest q wins, equal q in the header's order"."""
+    for value, quality in sorted(accept, key=lambda item: -item[1]):
+        if quality <= 0:  # q=0: "not this one"
+            continue
+        if value == "*":  # any language will do: ours
+            return default
+        found = app_language(value, supported)
+        if found:
+            return found
+    return default
 
 
 def _compiled(tag):
@@ -64,8 +138,7 @@ def _choose_language():
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE), remembered):
         if candidate in supported:
             return candidate
-    best = request.accept_languages.best_match(supported)
-    return best or DEFAULT_LANGUAGE
+    return negotiate(request.accept_languages, supported)
 
 
 def terminal_language():
@@ -74,11 +147,9 @@ def terminal_language():
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var, "")
         for part in value.split(":"):
-            code = part.split(".")[0].replace("_", "-")
-            if code in supported:
-                return code
-            if code.split("-")[0] in supported:
-                return code.split("-")[0]
+            found = app_language(part.split(".")[0].split("@")[0], supported)  # zh_TW.UTF-8
+            if found:
+                return found
     return SOURCE_LANGUAGE
 
 
