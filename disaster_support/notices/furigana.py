@@ -1,39 +1,59 @@
 """Furigana for Easy Japanese: every kanji word gets its reading as HTML <ruby>.
 
-Readings come from pykakasi's dictionary, corrected by an override table for
-what dictionaries get wrong in disaster notices (避難所 ひなんじょ, 救護所
-きゅうごしょ...) and by rules for numbers with counters (3時 さんじ, 2人 ふたり,
-5日 いつか, 10分 じゅっぷん), which a dictionary reads one character at a time.
+Readings come from pykakasi's dictionary, corrected by override tables for what
+the dictionary gets wrong in disaster notices (避難所 ひなんじょ, 救護所
+きゅうごしょ...) and in the city's place names (上溝 かみみぞ), and by rules for
+numbers with counters (3時 さんじ, 2人 ふたり, 5日 いつか, 3本 さんぼん), which a
+dictionary reads one character at a time. The tables are data:
+messages/furigana/overrides.yaml and places.yaml (see docs/furigana.md).
 """
 
 import functools
 import html
 import re
 
-# Words whose dictionary reading is wrong or missing in this context.
-OVERRIDES = {
-    "避難所": "ひなんじょ", "給水所": "きゅうすいじょ", "救護所": "きゅうごしょ",
-    "避難者": "ひなんしゃ", "被災者": "ひさいしゃ", "土砂崩れ": "どしゃくずれ",
-    "罹災証明書": "りさいしょうめいしょ", "仮設住宅": "かせつじゅうたく",
-    "応急仮設住宅": "おうきゅうかせつじゅうたく", "看護師": "かんごし", "保健師": "ほけんし",
-    "医師": "いし", "薬剤師": "やくざいし", "通訳者": "つうやくしゃ", "外国人": "がいこくじん",
-    "相談窓口": "そうだんまどぐち", "在留カード": "ざいりゅうカード", "在留資格": "ざいりゅうしかく",
-    "入国管理局": "にゅうこくかんりきょく", "出入国在留管理局": "しゅつにゅうこくざいりゅうかんりきょく",
-    "大使館": "たいしかん", "領事館": "りょうじかん", "市役所": "しやくしょ",
-    "区役所": "くやくしょ", "相模原市": "さがみはらし", "緑区": "みどりく", "中央区": "ちゅうおうく",
-    "南区": "みなみく", "余震": "よしん", "地震": "じしん", "津波": "つなみ",
-    "炊き出し": "たきだし", "お薬手帳": "おくすりてちょう", "飲み水": "のみみず",
-    "一人": "ひとり", "二人": "ふたり", "何人": "なんにん", "今日": "きょう", "明日": "あした",
-    "昨日": "きのう", "一日": "いちにち", "毎日": "まいにち", "大人": "おとな",
-    "子ども": "こども", "子供": "こども", "下さい": "ください", "来る": "くる",
-    "来て": "きて", "行く": "いく", "行って": "いって", "入れる": "いれる", "入る": "はいる",
-    "出る": "でる", "使う": "つかう", "午前": "ごぜん", "午後": "ごご",
-    "お金": "おかね", "入って": "はいって", "入りたい": "はいりたい", "入れて": "いれて",
-    "開けて": "あけて", "着がえ": "きがえ", "着替え": "きがえ", "分け方": "わけかた",
-    "日本": "にほん", "日本人": "にほんじん", "日本語": "にほんご", "何時": "なんじ",
-    # No single kanji here: an override wins over the dictionary and would split
-    # compounds (後 in 午後).
-}
+import yaml
+
+from ..paths import MESSAGES_DIR
+
+FURIGANA_DIR = MESSAGES_DIR / "furigana"
+
+_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa\u30fc]+")
+
+
+def to_hiragana(text):
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
+def _load(name, key):
+    """One table of a YAML file: {word: reading in hiragana}, checked."""
+    path = FURIGANA_DIR / name
+    with open(path, encoding="utf-8") as f:
+        table = (yaml.safe_load(f) or {}).get(key) or {}
+    checked = {}
+    for word, reading in table.items():
+        if not isinstance(word, str) or not word or not isinstance(reading, str) \
+                or not _KANA.fullmatch(reading):
+            raise ValueError(f"{path}: {key}: {word!r}: the reading must be kana")
+        checked[word] = to_hiragana(reading)
+        # Place names are written with a small or a big ケ (谷ヶ原, 三ケ木).
+        for one, other in (("ヶ", "ケ"), ("ケ", "ヶ")):
+            if one in word:
+                checked.setdefault(word.replace(one, other), checked[word])
+    return checked
+
+
+@functools.cache
+def tables():
+    """(overrides: word → reading, tokens and suffixes: single kanji → reading)."""
+    words = _load("overrides.yaml", "words")
+    places = _load("places.yaml", "places")
+    clash = sorted(w for w in set(words) & set(places) if words[w] != places[w])
+    if clash:
+        raise ValueError(f"{FURIGANA_DIR}: read two ways: {', '.join(clash)}")
+    return ({**words, **places}, _load("overrides.yaml", "tokens"),
+            _load("overrides.yaml", "suffixes"))
+
 
 # Readings of numbers with counters: a dictionary reads 3時 as "3 とき".
 _DIGITS = ["", "いち", "に", "さん", "よん", "ご", "ろく", "なな", "はち", "きゅう"]
@@ -63,6 +83,8 @@ def number_reading(n):
 _DAYS = {1: "ついたち", 2: "ふつか", 3: "みっか", 4: "よっか", 5: "いつか", 6: "むいか",
          7: "なのか", 8: "ようか", 9: "ここのか", 10: "とおか", 14: "じゅうよっか",
          20: "はつか", 24: "にじゅうよっか"}
+_THINGS = {1: "ひとつ", 2: "ふたつ", 3: "みっつ", 4: "よっつ", 5: "いつつ", 6: "むっつ",
+           7: "ななつ", 8: "やっつ", 9: "ここのつ"}
 
 
 def _last_digit(n, replacements):
@@ -78,15 +100,41 @@ def _small_tsu(n, plain, changed, table):
     """Counters that double the consonant: 1 いっ, 6 ろっ, 8 はっ, 10 じゅっ (分, 階, 回...)."""
     if n % 10 == 0:
         base = number_reading(n)
-        return (base[:-1] + "っ" if base.endswith("じゅう") else base) + changed
+        if base.endswith(("じゅう", "ひゃく")):
+            return base[:-1] + "っ" + changed
+        return base + plain
     last = n % 10
     if last in table:
         return _last_digit(n, {last: table[last]}) + changed
     return number_reading(n) + plain
 
 
+_TSU = {1: "いっ", 6: "ろっ", 8: "はっ"}
+
+
+def _h_counter(n, plain, doubled, voiced, four=None):
+    """本 杯 泊: ほん, いっぽん, さんぼん (a thousand: せんぼん)."""
+    if n % 10 == 3 or (n % 1000 == 0 and n):
+        return number_reading(n) + voiced
+    if n % 10 == 4 and four:
+        return number_reading(n) + four
+    return _small_tsu(n, plain, doubled, _TSU)
+
+
+# Counters read by the _small_tsu rule: (after most numbers, after 1 6 8 10, digits).
+_DOUBLING = {"個": ("こ", "こ", _TSU), "件": ("けん", "けん", _TSU),
+             "冊": ("さつ", "さつ", {1: "いっ", 8: "はっ"}),
+             "週間": ("しゅうかん", "しゅうかん", {1: "いっ", 8: "はっ"}),
+             "か月": ("かげつ", "かげつ", _TSU),
+             "丁目": ("ちょうめ", "ちょうめ", {1: "いっ", 8: "はっ"})}
+_PLAIN = {"枚": "まい", "台": "だい", "番": "ばん", "号": "ごう", "秒": "びょう",
+          "度": "ど", "錠": "じょう", "週": "しゅう"}
+
+
 def counter_reading(n, counter):
     """The reading of a number with its counter, or None if unknown."""
+    counter = {"ヶ月": "か月", "ケ月": "か月", "カ月": "か月", "ヵ月": "か月",
+               "才": "歳"}.get(counter, counter)
     if counter in ("時", "時間"):
         return _last_digit(n, {4: "よ", 7: "しち", 9: "く"}) + (
             "じ" if counter == "時" else "じかん")
@@ -94,6 +142,10 @@ def counter_reading(n, counter):
         return {1: "ひとり", 2: "ふたり"}.get(n) or _last_digit(n, {4: "よ", 7: "しち"}) + "にん"
     if counter == "日":
         return _DAYS.get(n) or number_reading(n) + "にち"
+    if counter == "日間":
+        return ("いちにち" if n == 1 else counter_reading(n, "日")) + "かん"
+    if counter == "つ":
+        return _THINGS.get(n)
     if counter == "月":
         return {4: "しがつ", 7: "しちがつ", 9: "くがつ"}.get(n) or number_reading(n) + "がつ"
     if counter == "年":
@@ -106,6 +158,17 @@ def counter_reading(n, counter):
         if counter == "階" and n % 10 == 3:
             return number_reading(n) + "がい"
         return _small_tsu(n, "かい", "かい", {1: "いっ", 6: "ろっ", 8: "はっ"})
+    if counter == "本":
+        return _h_counter(n, "ほん", "ぽん", "ぼん")
+    if counter == "杯":
+        return _h_counter(n, "はい", "ぱい", "ばい")
+    if counter == "泊":
+        return _h_counter(n, "はく", "ぱく", "ぱく", four="ぱく")
+    if counter in _DOUBLING:
+        plain, doubled, table = _DOUBLING[counter]
+        return _small_tsu(n, plain, doubled, table)
+    if counter in _PLAIN:
+        return number_reading(n) + _PLAIN[counter]
     if counter == "円":
         return _last_digit(n, {4: "よ"}) + "えん"
     if counter == "歳":
@@ -113,10 +176,23 @@ def counter_reading(n, counter):
     return None
 
 
-COUNTERS = ("時間", "時", "人", "日", "月", "年", "分", "階", "回", "円", "歳")
+COUNTERS = ("時間", "時", "人", "日間", "日", "週間", "週", "ヶ月", "ケ月", "カ月", "ヵ月",
+            "か月", "月", "年", "分", "秒", "階", "回", "円", "歳", "才", "本", "杯", "泊",
+            "個", "件", "冊", "丁目", "枚", "台", "番", "号", "度", "錠", "つ")
 _KANJI = r"[\u3400-\u4dbf\u4e00-\u9fff\u3005]"
 _HAS_KANJI = re.compile(_KANJI)
-_NUMBER_COUNTER = re.compile(r"(\d{1,4})(" + "|".join(COUNTERS) + ")")
+# Not the tail of a longer number (12345人), nor its head (1つ目 is fine, 1日3回 too).
+_NUMBER_COUNTER = re.compile(r"(?<![0-9０-９])([0-9０-９]{1,4})(" + "|".join(COUNTERS) + ")")
+# 1日 is the first of a month (ついたち) after a month or before a weekday, else
+# one day (いちにち): 12月1日 ついたち, 1日3回 いちにち さんかい.
+_MONTH_BEFORE = re.compile(r"[0-9０-９]月\s*$")
+_WEEKDAY_AFTER = re.compile(r"\s*[（(][月火水木金土日]")
+# A weekday in brackets after a date: 1日（土） is ついたち（ど）, not （つち）.
+_WEEKDAY = r"(?<=[（(])([月火水木金土日])(?=[）)])"
+_WEEKDAYS = dict(zip("月火水木金土日", ["げつ", "か", "すい", "もく", "きん", "ど", "にち"]))
+# pykakasi repeats the text before a control character (\n, \r, \t) after it:
+# "まで\nおんなの" comes back as "まで", "\n", "までおんなの". Lines go one by one.
+_CONTROL = re.compile(r"([\x00-\x1f\x7f]+)")
 
 
 @functools.cache
@@ -127,13 +203,10 @@ def _kakasi():
 
 
 @functools.cache
-def _override_pattern():
-    words = sorted(OVERRIDES, key=len, reverse=True)
-    return re.compile("|".join(re.escape(w) for w in words))
-
-
-def to_hiragana(text):
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+def _pattern():
+    words = sorted(tables()[0], key=len, reverse=True)
+    return re.compile("|".join([_NUMBER_COUNTER.pattern, _WEEKDAY]
+                               + [re.escape(w) for w in words]))
 
 
 def ruby(word, reading):
@@ -143,12 +216,12 @@ def ruby(word, reading):
     start = 0
     while (start < len(word) - 1 and start < len(reading) - 1
            and not _HAS_KANJI.match(word[start])
-           and to_hiragana(word[start]) == reading[start]):
+           and to_hiragana(word[start]) == to_hiragana(reading[start])):
         start += 1
     end = 0
     while (end < len(word) - start - 1 and end < len(reading) - start - 1
            and not _HAS_KANJI.match(word[-1 - end])
-           and to_hiragana(word[-1 - end]) == reading[-1 - end]):
+           and to_hiragana(word[-1 - end]) == to_hiragana(reading[-1 - end])):
         end += 1
     core = word[start:len(word) - end]
     core_reading = reading[start:len(reading) - end]
@@ -156,36 +229,62 @@ def ruby(word, reading):
             f"{html.escape(core_reading)}</rt></ruby>" + html.escape(word[len(word) - end:]))
 
 
+def _number(text, match):
+    n = int(match.group(1).translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+    counter = match.group(2)
+    if counter == "日" and n == 1 and not (_MONTH_BEFORE.search(text, 0, match.start())
+                                           or _WEEKDAY_AFTER.match(text, match.end())):
+        return "いちにち"
+    return counter_reading(n, counter)
+
+
 def readings(text):
     """(surface, reading or None) pieces of a text, in order."""
+    overrides = tables()[0]
     pieces = []
     position = 0
-    pattern = re.compile(_NUMBER_COUNTER.pattern + "|" + _override_pattern().pattern)
-    for match in pattern.finditer(text):
+    for match in _pattern().finditer(text):
         if match.start() > position:
             pieces += _dictionary(text[position:match.start()])
         surface = match.group(0)
         if match.group(1):
-            reading = counter_reading(int(match.group(1)), match.group(2))
-            pieces.append((surface, reading))
+            reading = _number(text, match)
+        elif match.group(3):
+            reading = _WEEKDAYS[surface]
         else:
-            pieces.append((surface, OVERRIDES[surface]))
+            reading = overrides[surface]
+        pieces.append((surface, reading))
         position = match.end()
     if position < len(text):
         pieces += _dictionary(text[position:])
     return pieces
 
 
-# A single kanji the dictionary returns as a token of its own, read as a word
-# (compounds such as 日本人 come as one token and keep their reading).
-TOKEN_READINGS = {"人": "ひと", "後": "あと", "方": "かた", "先": "さき", "上": "うえ",
-                  "下": "した", "中": "なか", "前": "まえ", "外": "そと"}
+def _token_reading(token, before, tokens, suffixes):
+    word = token["orig"]
+    if not _HAS_KANJI.search(word):
+        return None
+    if word in suffixes and before and _HAS_KANJI.match(before[-1]):
+        return suffixes[word]
+    return tokens.get(word) or token["hira"]
 
 
 def _dictionary(text):
-    return [(token["orig"], TOKEN_READINGS.get(token["orig"]) or token["hira"]
-             if _HAS_KANJI.search(token["orig"]) else None)
-            for token in _kakasi().convert(text)]
+    _, tokens, suffixes = tables()
+    pieces = []
+    for part in _CONTROL.split(text):
+        if not part or _CONTROL.fullmatch(part):
+            pieces += [(part, None)] if part else []
+            continue
+        converted = _kakasi().convert(part)
+        if "".join(token["orig"] for token in converted) != part:
+            pieces.append((part, None))  # no furigana rather than words said twice
+            continue
+        before = ""
+        for token in converted:
+            pieces.append((token["orig"], _token_reading(token, before, tokens, suffixes)))
+            before = token["orig"]
+    return pieces
 
 
 def reading_of(text):
