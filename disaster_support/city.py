@@ -5,6 +5,7 @@ by default, ``CITY_DIR`` in the configuration), so another city adapts the tool
 by editing data, not code.
 """
 
+import csv
 import functools
 import json
 import unicodedata
@@ -44,6 +45,7 @@ class City:
     attribution: str
     boundaries: str | None = None
     coordination_center: tuple | None = None  # (lat, lon) of the disaster prevention center
+    place_names_file: str | None = None  # readings, romaji and English names (a CSV)
 
     def boundary_features(self):
         """The ward boundaries as GeoJSON features, each with its ward's id."""
@@ -57,7 +59,22 @@ class City:
                     else None}} for f in features]
 
     def name(self, locale="ja"):
-        return self.names.get(locale) or self.names.get("en") or self.names["ja"]
+        if locale in self.names:
+            return self.names[locale]
+        if locale.startswith("ja"):  # Easy Japanese writes 相模原市 (with furigana in HTML)
+            return self.names["ja"]
+        return self.names.get("en") or self.names["ja"]
+
+    def reading(self):
+        """The city's name in kana (さがみはらし), or None."""
+        return self.names.get("ja-Hrkt")
+
+    def place_names(self):
+        """{place id: {"name_kana", "name_romaji", "name_en"}} from the city's
+        place-names file (empty without one); see ``read_place_names``."""
+        if not self.place_names_file:
+            return {}
+        return read_place_names(self.folder / self.place_names_file)
 
     def ward(self, ward_id):
         return next((w for w in self.wards if w.id == ward_id), None)
@@ -88,6 +105,21 @@ class City:
         if lat is not None and lon is not None and self.wards:
             return not any(w.contains(lon, lat) for w in self.wards)
         return False
+
+
+@functools.cache
+def read_place_names(path):
+    """The place-names file: one row per place id of the open data, with its kana
+    reading, its name in Latin letters and in English, where the reading comes
+    from and whether a person has checked it ("draft" until then)."""
+    names = {}
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f):
+            place = (row.get("id") or "").strip()
+            if place:
+                names[place] = {k: (row.get(k) or "").strip() or None
+                                for k in ("name_kana", "name_romaji", "name_en")}
+    return names
 
 
 def normalise_text(text):
@@ -123,6 +155,7 @@ def load_city(folder):
         boundaries=boundaries,
         coordination_center=tuple(data["coordination_center"]["location"])
         if data.get("coordination_center") else None,
+        place_names_file=data.get("place_names"),
     )
 
 

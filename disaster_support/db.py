@@ -435,6 +435,11 @@ MIGRATIONS = [
         DELETE FROM claim WHERE subject = 'notice' AND subject_id = NEW.id;
     END;
     """,
+    # 10: a place's name in Latin letters (Hepburn as on road signs), next to its kana
+    # reading and English name, for the readers of other languages than Japanese.
+    """
+    ALTER TABLE shelter ADD COLUMN name_romaji TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,6 +4,8 @@ import datetime
 import functools
 import json
 
+from babel import Locale
+from babel import dates as babel_dates
 from babel.units import format_unit
 from flask_babel import format_datetime, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
@@ -12,7 +14,7 @@ from markupsafe import Markup, escape
 
 from .needs.records import age_minutes
 from .shelters import registry
-from .vocabulary import autonym, category_label
+from .vocabulary import autonym, category_label, languages
 
 
 def localtime(value):
@@ -47,6 +49,107 @@ def _duration(total, locale):
 
 def now_local():
     return format_datetime(datetime.datetime.now(datetime.timezone.utc), "short")
+
+
+# Public pages (boards, the offline bar) are read by people of every language, on a
+# wall or a phone: "12/2/26" is 2 December to some and 12 February to others. So
+# the month as a word and the year in full, in each language's own order (CLDR's
+# skeletons), and a 24-hour clock: CLDR's Khmer "2:30 PM" is English, and "12 PM"
+# is read as midnight as often as noon.
+PUBLIC_DATE_SKELETON = "yMMMd"
+PUBLIC_TIME_SKELETON = "Hm"
+# Japanese keeps the y/MM/dd its notices use: a four-digit year, read one way only
+PUBLIC_PATTERNS = {"ja": "y/MM/dd HH:mm"}
+EASY_JAPANESE = "ja-x-easy"
+# Easy Japanese guidelines: a 12-hour clock with ごぜん / ごご in hiragana, never
+# 午後12時 (many read it as midnight): noon is ひるの 12時, midnight よるの 12時.
+# offline.js receives the same words (offline.page_texts).
+EASY_CLOCK = {"am": "ごぜん", "pm": "ごご", "noon": "ひるの", "midnight": "よるの",
+              "hour": "%(hour)s時", "minute": "%(minute)s分"}
+JAPAN = datetime.timezone(datetime.timedelta(hours=9))  # no summer time
+
+
+def easy_clock(hour, minute):
+    """A Japan time in Easy Japanese: "ごご 2時30分", "ひるの 12時", "よるの 12時"."""
+    period = ("midnight" if hour == 0 else "noon" if hour == 12
+              else "am" if hour < 12 else "pm")
+    text = f"{EASY_CLOCK[period]} " + EASY_CLOCK["hour"] % {"hour": hour % 12 or 12}
+    return text + (EASY_CLOCK["minute"] % {"minute": minute} if minute else "")
+
+
+def _public_locale(tag):
+    entry = languages().get(tag) or languages()["ja"]
+    return Locale.parse(entry["locale"])
+
+
+def public_datetime(value, tag):
+    """A stored UTC time for a public page in ``tag``, in Japan time: "Dec 2, 2026,
+    14:30", "14:30 2 thg 12, 2026", "2026年12月2日 ごご 2時30分"."""
+    if not value:
+        return "—"
+    moment = value if isinstance(value, datetime.datetime) \
+        else datetime.datetime.fromisoformat(value)
+    return _public_datetime(moment.astimezone(JAPAN).replace(second=0, microsecond=0), tag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _public_datetime(moment, tag):
+    # remembered: Babel's skeleton matching is slow, and a board repeats its dates
+    if tag == EASY_JAPANESE:
+        # 「2日の よるの 12時」 is the midnight that ends the 2nd: 00:00 on the 3rd
+        # is said so, not "3日 よるの 12時" (read as the night after the 3rd)
+        day = moment - datetime.timedelta(days=1) if moment.hour == 0 else moment
+        return (f"{day.year}年{day.month}月{day.day}日 "
+                + easy_clock(moment.hour, moment.minute))
+    locale = _public_locale(tag)
+    if tag in PUBLIC_PATTERNS:
+        return babel_dates.format_datetime(moment, PUBLIC_PATTERNS[tag], locale=locale)
+    date = babel_dates.format_skeleton(PUBLIC_DATE_SKELETON, moment, locale=locale)
+    time = public_clock(moment.time(), tag)
+    # how the language joins a date and a time: "{1}, {0}" in English, "{0} {1}" in
+    # Vietnamese (quotes mark literal text in CLDR patterns)
+    joined = babel_dates.get_datetime_format("medium", locale=locale).replace("'", "")
+    return joined.replace("{1}", date).replace("{0}", time)
+
+
+def public_clock(value, tag):
+    """A Japan time of day (datetime.time) for a public text in ``tag``: "14:30",
+    "14:30 น.", "ひるの 12時"; for notice texts too (their time slots)."""
+    if tag == EASY_JAPANESE:
+        return easy_clock(value.hour, value.minute)
+    if tag in PUBLIC_PATTERNS:
+        return f"{value.hour:02}:{value.minute:02}"
+    moment = datetime.datetime.combine(datetime.date(2000, 1, 1), value)  # a day: any
+    return babel_dates.format_skeleton(PUBLIC_TIME_SKELETON, moment, locale=_public_locale(tag))
+
+
+def public_now(tag):
+    """Now, for a public page in ``tag`` (its "Updated ..." line)."""
+    return public_datetime(datetime.datetime.now(datetime.timezone.utc), tag)
+
+
+@functools.lru_cache(maxsize=32)  # the same for every page in a language
+def relative_time_texts(tag):
+    """CLDR's "5 minutes ago" in ``tag`` for offline.js, where the browser's
+    Intl.RelativeTimeFormat lacks the language: Chromium has no Nepali, Burmese,
+    Khmer or Mongolian and silently answers in its own language (Japanese on a
+    Japanese tablet). {"units": {unit: {"past": {plural category: "{0} ..."},
+    "relative": {"0": "this minute", "-2": ...}}}, "plural": {category: [n < 100]}}."""
+    locale = _public_locale(tag)
+    # Babel has no public accessor for these patterns (format_timedelta reads them so)
+    fields = locale._data["date_fields"]
+    units = {}
+    for unit in ("minute", "hour", "day"):
+        past = fields[unit]["past"]
+        relative = fields[unit]["relative"]
+        units[unit] = {"past": {c: past[c] for c in past},
+                       "relative": {str(k): relative[k] for k in relative if k <= 0}}
+    categories = {c for u in units.values() for c in u["past"]} - {"other"}
+    # the script has no plural rules of its own for these languages either: the
+    # counts of each category, up to 99 (beyond, "other": a board that old is stale)
+    plural = {c: [n for n in range(100) if locale.plural_form(n) == c]
+              for c in sorted(categories)}
+    return {"units": units, "plural": plural}
 
 
 def label_of_category(category_id):
@@ -216,10 +319,12 @@ def localiso(value):
 
 def init_app(app):
     app.jinja_env.globals["now_local"] = now_local
+    app.jinja_env.globals["public_now"] = public_now
     app.jinja_env.filters.update(
         number=lambda v: "—" if v is None else format_decimal(v),
         percent=lambda v: format_percent(v),
         localtime=localtime,
+        public_datetime=public_datetime,
         autonym=autonym,
         field_label=field_label,
         change_value=change_value,

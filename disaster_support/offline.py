@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from flask_babel import get_translations
 
 from .accounts.access import access
+from .formatting import EASY_CLOCK, EASY_JAPANESE, relative_time_texts
+from .i18n import chosen_language
 from .notices.views import board_language
 from .shelters.views import shelter_or_404
 from .vocabulary import need_categories
@@ -90,7 +92,11 @@ def page_texts():
         # the translated pattern itself, placeholders kept: the script fills them in
         return get_translations().ngettext(singular, plural_, n)
 
-    return {
+    lang = chosen_language()  # the language of every text below
+    texts = {
+        "lang": lang,
+        # for browsers whose Intl lacks the language (offline.js says which)
+        "relative": relative_time_texts(lang),
         "online": _("Online"),
         "offline": _("Offline: what you record stays on this device and is sent when the "
                      "network returns."),
@@ -116,6 +122,9 @@ def page_texts():
         "signed_out": _("This device is no longer signed in: ask the center for a new tablet "
                         "link. Nothing is lost: what is waiting stays on this device."),
     }
+    if lang == EASY_JAPANESE:
+        texts["easy_clock"] = EASY_CLOCK  # ごぜん / ごご / ひるの / よるの, as the boards say
+    return texts
 
 
 @bp.app_context_processor

@@ -39,7 +39,8 @@ def test_the_page_maps_the_shelter_from_the_apps_own_files(app, assigned, db):
     data = map_data(html)
     assert data["fields"] == list(layers.PUBLIC_FIELDS)
     assert data["shelters"] == [[KAMIMIZO, shelter["lat"], shelter["lon"], shelter["status"],
-                                 shelter["name"], None]]
+                                 shelter["name"],
+                                 "Kamimizo Junior High School (Kamimizo Chugakko)"]]
     assert data["focus"] == [[shelter["lat"], shelter["lon"]]]  # the view, not the city
     assert data["urls"]["board"] == "/board/__ID__?lang=en"
     assert 'DisasterMap.start("public"' in html

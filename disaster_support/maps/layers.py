@@ -8,6 +8,7 @@ them critical).
 """
 
 from ..needs.records import ACTIVE
+from ..shelters.registry import latin_names
 from ..vocabulary import languages, need_categories
 
 SHOWN = ("s.lat IS NOT NULL AND s.lon IS NOT NULL "
@@ -21,19 +22,26 @@ _ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE)
 
 def alternative_name(shelter, tag):
     """The name in the viewer's script where the registry knows it: the kana
-    reading for Easy Japanese, the English name for readers of other languages."""
+    reading (in hiragana) for Easy Japanese; for readers of other languages the
+    English name with the romaji, "Kamimizo Junior High School (Kamimizo
+    Chugakko)", so that they can match the sign too."""
     if tag == "ja":
         return None
     if tag == "ja-x-easy":
-        return shelter["name_kana"]
-    return shelter["name_en"]
+        kana = shelter.get("name_kana")
+        return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c
+                       for c in kana) if kana else None
+    english, romaji = latin_names(shelter, tag)
+    if english and romaji:
+        return f"{english} ({romaji})"
+    return english or romaji
 
 
 def _places(db, extra_columns=""):
     # 4 decimals: about 10 m, plenty for a city map, and a fifth less data
     return db.execute(
         f"SELECT s.id, round(s.lat, 4), round(s.lon, 4), s.status, s.name, s.name_kana, "
-        f"s.name_en{extra_columns} FROM shelter s WHERE {SHOWN} ORDER BY s.id")
+        f"s.name_en, s.name_romaji{extra_columns} FROM shelter s WHERE {SHOWN} ORDER BY s.id")
 
 
 def coordinator_layers(db, tag):
@@ -72,11 +80,11 @@ def coordinator_layers(db, tag):
         foreign.setdefault(shelter_id, []).extend([index(language_index, language, tags), people])
         foreign_total[shelter_id] = foreign_total.get(shelter_id, 0) + people
     rows = []
-    for (shelter_id, lat, lon, status, name, kana, english, evacuees) in _places(
+    for (shelter_id, lat, lon, status, name, kana, english, romaji, evacuees) in _places(
             db, ", s.evacuees"):
         rows.append([shelter_id, lat, lon, status, evacuees, foreign_total.get(shelter_id, 0),
-                     level.get(shelter_id, LEVEL_NONE), name,
-                     alternative_name({"name_kana": kana, "name_en": english}, tag)])
+                     level.get(shelter_id, LEVEL_NONE), name, alternative_name(
+                         {"name_kana": kana, "name_en": english, "name_romaji": romaji}, tag)])
     shown = {row[0] for row in rows}
     return {
         "fields": SHELTER_FIELDS,
@@ -91,9 +99,9 @@ def coordinator_layers(db, tag):
 
 def public_layers(db, tag):
     """What evacuees may see: where the shelters are and whether they are open."""
-    rows = [[shelter_id, lat, lon, status, name,
-             alternative_name({"name_kana": kana, "name_en": english}, tag)]
-            for shelter_id, lat, lon, status, name, kana, english in _places(db)]
+    rows = [[shelter_id, lat, lon, status, name, alternative_name(
+                {"name_kana": kana, "name_en": english, "name_romaji": romaji}, tag)]
+            for shelter_id, lat, lon, status, name, kana, english, romaji in _places(db)]
     return {"fields": PUBLIC_FIELDS, "shelters": rows}
 
 

@@ -166,8 +166,9 @@ def versions(db, notice_id):
 
 
 def shelter_names(db, ids=None):
-    """{shelter id: {"ja": name, "en": English name, "kana": reading}} for place slots."""
-    sql = "SELECT id, name, name_en, name_kana FROM shelter"
+    """{shelter id: {"ja": name, "en": English name, "kana": reading, "romaji": name in
+    Latin letters}} for place slots."""
+    sql = "SELECT id, name, name_en, name_kana, name_romaji FROM shelter"
     params = []
     if ids is not None:
         ids = list(ids)
@@ -175,7 +176,8 @@ def shelter_names(db, ids=None):
             return {}
         sql += f" WHERE id IN ({', '.join('?' * len(ids))})"
         params = ids
-    return {i: {"ja": n, "en": e, "kana": k} for i, n, e, k in db.execute(sql, params)}
+    return {i: {"ja": n, "en": e, "kana": k, "romaji": r}
+            for i, n, e, k, r in db.execute(sql, params)}
 
 
 def names_for(db, notices):

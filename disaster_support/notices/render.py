@@ -11,9 +11,10 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from markupsafe import Markup, escape
 
+from ..formatting import public_clock
 from ..vocabulary import languages
 from . import furigana
 from .templates import items, templates
@@ -80,15 +81,6 @@ def locale_of(tag):
     return languages()[tag]["locale"]
 
 
-def _easy_time(value):
-    hour, minute = value.hour, value.minute
-    half = "午前" if hour < 12 else "午後"
-    hour = hour % 12
-    if half == "午後" and hour == 0:
-        hour = 12
-    return f"{half}{hour}時" + (f"{minute}分" if minute else "")
-
-
 def format_slot(name, value, tag, shelter_names=None):
     """The value of one slot as the reader of ``tag`` reads it."""
     if value in (None, ""):
@@ -101,15 +93,14 @@ def format_slot(name, value, tag, shelter_names=None):
             return f"{day.month}月{day.day}日（{weekday}曜日）"
         return format_date(day, "full", locale=locale)
     if name == "time":
-        moment = datetime.time.fromisoformat(value)
-        return _easy_time(moment) if tag == EASY else format_time(moment, "short", locale=locale)
+        return public_clock(datetime.time.fromisoformat(value), tag)
     if name == "time_range":
-        start, end = (datetime.time.fromisoformat(v) for v in value.split("-"))
+        # the clock every public page uses: 24-hour, noon never read as midnight
+        start, end = (public_clock(datetime.time.fromisoformat(v), tag)
+                      for v in value.split("-"))
         if tag == EASY:
-            return f"{_easy_time(start)}から {_easy_time(end)}まで"
-        dash = "〜" if tag == "ja" else " – "
-        return (format_time(start, "short", locale=locale) + dash
-                + format_time(end, "short", locale=locale))
+            return f"{start}から {end}まで"
+        return start + ("〜" if tag == "ja" else " – ") + end
     if name == "item":
         names = items().get(value, {})
         return names.get(tag) or names.get("en") or value
@@ -120,7 +111,12 @@ def format_slot(name, value, tag, shelter_names=None):
                 return proper_noun(names.get("ja") or value, names.get("kana"))
             if tag == "ja":
                 return names.get("ja") or value
-            return names.get("en") or names.get("ja") or value
+            # the English (else romaji) name, with the Japanese one to match the sign
+            latin = names.get("en") or names.get("romaji")
+            japanese = names.get("ja")
+            if latin and japanese:
+                return f"{latin} ({japanese})"
+            return latin or japanese or value
         return proper_noun(value) if tag == EASY else value
     return value  # phone
 

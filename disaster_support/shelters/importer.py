@@ -73,9 +73,10 @@ LAYOUTS = (
 )
 FORMATS = ("auto", "municipal-standard", "gsi")
 
-# Fields that come from open data; ``capacity`` is also edited by coordinators.
+# Fields that come from open data; ``capacity`` and the names people read (kana,
+# romaji, English) are also edited by coordinators, whose correction a re-import keeps.
 OPEN_DATA_FIELDS = ("kind", "emergency_site", "site_id", "name", "name_kana", "name_en",
-                    "municipality", "ward", "address", "lat", "lon", "capacity",
+                    "name_romaji", "municipality", "ward", "address", "lat", "lon", "capacity",
                     "hazards", "phone", "outside_city")
 
 
@@ -328,7 +329,7 @@ def parse_record(name, layout, line, row):
         record = {
             "id": shelter_id,
             "name": _digits_to_ascii(_text(get("施設・場所名"))),
-            "name_kana": None, "name_en": None, "municipality": None,
+            "name_kana": None, "name_en": None, "name_romaji": None, "municipality": None,
             "address": _digits_to_ascii(_text(get("住所"))),
             "lat": _coordinate(name, line, "緯度", get("緯度"), -90, 90),
             "lon": _coordinate(name, line, "経度", get("経度"), -180, 180),
@@ -357,6 +358,7 @@ def parse_record(name, layout, line, row):
             "name": _digits_to_ascii(_text(get("名称"))),
             "name_kana": _text(get("名称_カナ")),
             "name_en": _text(get("名称_英字")),
+            "name_romaji": None,
             "municipality": _municipality(get("所在地_全国地方公共団体コード")
                                           or get("全国地方公共団体コード")),
             "address": _digits_to_ascii(address or None),
@@ -484,6 +486,7 @@ def write_records(db, records, files, city, *, actor=IMPORTER, progress=None):
     """Write parsed records (see ``parse_sources``) in one transaction."""
     report = ImportReport(files=files)
     now = utcnow()
+    apply_place_names(records, city.place_names())
     with write_transaction(db):
         for record in records:
             record["ward"] = city.ward_for(record["address"], record["lat"], record["lon"])
@@ -506,6 +509,24 @@ def write_records(db, records, files, city, *, actor=IMPORTER, progress=None):
         audit(db, actor, "import", "shelter", after={
             **report.as_dict(), "files": [list(f) for f in files]}, at=now)
     return report
+
+
+NAME_FIELDS = ("name_kana", "name_romaji", "name_en")
+CORRECTABLE = ("capacity", *NAME_FIELDS)
+
+
+def apply_place_names(records, names):
+    """Fill each record's reading, romaji and English name from the city's
+    place-names file (by its ID, else the ID of its joined emergency site).
+    What the open data itself gives (名称_カナ, 名称_英字 of the municipal
+    standard) takes precedence."""
+    for record in records:
+        found = names.get(record["id"]) or names.get(record.get("site_id") or "")
+        if not found:
+            continue
+        for f in NAME_FIELDS:
+            if not record.get(f) and found.get(f):
+                record[f] = found[f]
 
 
 def _column_value(field, value):
@@ -539,7 +560,7 @@ def _update(db, existing, incoming, now, actor):
         current = existing[f]
         if f == "hazards":
             current = json.loads(current)
-        if f == "capacity" and f in previous and current != previous[f]:
+        if f in CORRECTABLE and f in previous and current != previous[f]:
             continue  # a coordinator corrected it: theirs wins
         if current != new:
             columns[f] = _column_value(f, new)

@@ -5,6 +5,10 @@ the API, the CLI and the tests all call the same code.
 """
 
 import json
+import re
+import unicodedata
+
+from markupsafe import Markup, escape
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
@@ -50,6 +54,13 @@ FACTS = {
     "wifi": _l("Wi-Fi"),
 }
 
+# The names people read: corrected by coordinators only (see ``update_shelter``).
+NAME_FIELDS = {
+    "name_kana": _l("Reading of the name (kana)"),
+    "name_romaji": _l("Name in Latin letters (romaji)"),
+    "name_en": _l("Name in English"),
+}
+
 FIELD_LABELS = {
     "status": _l("Status"),
     "capacity": _l("Capacity"),
@@ -57,7 +68,9 @@ FIELD_LABELS = {
     "languages": _l("Foreign evacuees by language"),
     "staff_languages": _l("Languages staff can use"),
     **FACTS,
+    **NAME_FIELDS,
 }
+MAX_NAME = 200
 
 MAX_PEOPLE = 100_000
 SORTS = {
@@ -239,15 +252,16 @@ def shelter_history(db, shelter_id, limit=200):
 
 # --- Updates -----------------------------------------------------------------
 
-def parse_update(values):
+def parse_update(values, names=False):
     """Check raw values (form strings or JSON) and return clean ones.
 
     Only the fields present are checked and returned. Raises ValidationError
     with one message per bad field; a message names the field and says what is
-    allowed.
+    allowed. The name fields (``NAME_FIELDS``) are accepted only with ``names``.
     """
     clean, errors = {}, {}
-    unknown = set(values) - set(FIELD_LABELS)
+    allowed = set(FIELD_LABELS) if names else set(FIELD_LABELS) - set(NAME_FIELDS)
+    unknown = set(values) - allowed
     for field in sorted(unknown):
         errors[field] = _l("Unknown field “%(field)s”.", field=field)
     if "status" in values:
@@ -319,9 +333,119 @@ def parse_update(values):
             else:
                 errors[fact] = _l("%(field)s: choose yes, no or not known.",
                                   field=FACTS[fact])
+    for field in NAME_FIELDS:
+        if names and field in values:
+            value, message = parse_name(field, values[field])
+            if message:
+                errors[field] = message
+            else:
+                clean[field] = value
     if errors:
         raise ValidationError(errors)
     return clean
+
+
+# Kana of a reading: hiragana, katakana, the long-vowel mark, the middle dot, spaces.
+_KANA = re.compile(r"[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fb-\u30fe ]+")
+_ROMAJI = re.compile(r"[A-Za-z]+(?:[ -]+[A-Za-z]+)*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def parse_name(field, raw):
+    """(clean value, None) or (None, message naming the field): a reading in kana
+    (stored in katakana, as the municipal standard's 名称_カナ), romaji in ASCII
+    letters with spaces and hyphens, an English name as one line of text. Empty
+    is allowed: the name is then not known."""
+    label = NAME_FIELDS[field]
+    if raw is None:
+        return None, None
+    if not isinstance(raw, str):
+        return None, _l("%(field)s: text only.", field=label)
+    if _CONTROL.search(raw.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")):
+        return None, _l("%(field)s: text only.", field=label)
+    value = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", raw)).strip()
+    if not value:
+        return None, None
+    if len(value) > MAX_NAME:
+        return None, _l("%(field)s: at most %(max)s characters.", field=label, max=MAX_NAME)
+    if field == "name_kana":
+        if not _KANA.fullmatch(value):
+            return None, _l("%(field)s: write the reading in hiragana or katakana only "
+                            "(no kanji, Latin letters or digits).", field=label)
+        return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in value), None
+    if field == "name_romaji":
+        if not _ROMAJI.fullmatch(value):
+            return None, _l("%(field)s: Latin letters A to Z, spaces and hyphens only, "
+                            "without long-vowel marks (Kamimizo Chugakko).", field=label)
+        return value, None
+    return value, None
+
+
+# --- Names as people read them -----------------------------------------------
+
+EASY = "ja-x-easy"
+_KANJI_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3005\u30f5\u30f6]+")
+
+
+def _hiragana(text):
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
+def ruby_html(name, reading):
+    """The name with furigana over its kanji, from a reading of the whole name:
+    kana in the name stay outside the ruby where the reading lines up with them
+    (星<rt>ほし</rt>が丘<rt>おか</rt>); else one ruby over the whole name."""
+    if not name:
+        return Markup("")
+    if not reading or not _KANJI_RUN.search(name):
+        return escape(name)
+    reading = _hiragana(re.sub(r"\s+", "", reading))
+    parts = [p for p in re.split(f"({_KANJI_RUN.pattern})", name) if p]
+    # a kanji is read with one kana at least (篠原の里: しのはら, not し)
+    pattern = "".join(f"(.{{{len(p)},}}?)" if _KANJI_RUN.fullmatch(p)
+                      else re.escape(_hiragana(p)) for p in parts)
+    match = re.fullmatch(pattern, reading)
+    if not match:
+        return Markup(f"<ruby>{escape(name)}<rt>{escape(reading)}</rt></ruby>")
+    out, group = [], 1
+    for p in parts:
+        if _KANJI_RUN.fullmatch(p):
+            out.append(f"<ruby>{escape(p)}<rt>{escape(match.group(group))}</rt></ruby>")
+            group += 1
+        else:
+            out.append(str(escape(p)))
+    return Markup("".join(out))
+
+
+def japanese_name_html(name, reading, tag):
+    """The Japanese name: with furigana for Easy Japanese, plain for everyone else."""
+    return ruby_html(name, reading) if tag == EASY else escape(name or "")
+
+
+def latin_names(shelter, tag):
+    """What a reader of ``tag`` gets next to the Japanese name: (English, romaji),
+    each None when unknown or not for this reader (Japanese and Easy Japanese
+    readers read the Japanese name); the romaji is left out when it says what the
+    English name says."""
+    if tag in ("ja", EASY):
+        return None, None
+    english, romaji = shelter.get("name_en"), shelter.get("name_romaji")
+    if romaji and english and romaji.casefold() == english.casefold():
+        romaji = None
+    return english, romaji
+
+
+def reader_name(shelter, tag):
+    """The name as plain text for a reader of ``tag`` (maps, lists):
+    上溝中学校 for Japanese, 上溝中学校 Kamimizo Junior High School (Kamimizo
+    Chugakko) for the others."""
+    english, romaji = latin_names(shelter, tag)
+    text = shelter.get("name") or ""
+    if english:
+        text += f" {english}"
+    if romaji:
+        text += f" ({romaji})" if english else f" {romaji}"
+    return text
 
 
 def _people_message(field, blank_allowed=False):
@@ -332,7 +456,7 @@ def _people_message(field, blank_allowed=False):
               field=FIELD_LABELS[field], max=f"{MAX_PEOPLE:,}")
 
 
-def update_shelter(db, shelter_id, values, *, actor, expected=None):
+def update_shelter(db, shelter_id, values, *, actor, expected=None, names=False):
     """Apply an update in one transaction and keep every change as history.
 
     ``values`` are raw (see ``parse_update``); ``actor`` is an audit Actor.
@@ -340,12 +464,13 @@ def update_shelter(db, shelter_id, values, *, actor, expected=None):
     nothing records nothing. ``expected`` (raw, like ``values``) holds what the
     writer saw, e.g. a tablet that was offline: if one of those fields has been
     changed since to something else, Conflict is raised and nothing is written.
+    ``names``: the name fields may be changed too (a coordinator's form).
     """
-    clean = parse_update(values)
+    clean = parse_update(values, names=names)
     with write_transaction(db):
         current = get_shelter(db, shelter_id)
         if expected:
-            _check_expected(current, parse_update(expected), clean)
+            _check_expected(current, parse_update(expected, names=names), clean)
         evacuees = clean.get("evacuees", current["evacuees"])
         counts = clean.get("languages", current["languages"])
         if sum(counts.values()) > evacuees:

@@ -1,8 +1,9 @@
 """Shelter pages: the list with filters, a shelter's page, its update form."""
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template,
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from ..accounts.access import access, current
 from ..db import get_db
@@ -23,6 +24,52 @@ def shelter_or_404(shelter_id):
         return registry.get_shelter(get_db(), shelter_id)
     except registry.ShelterNotFound:
         abort(404)
+
+
+# --- Names people can read, for every page (boards, posters, maps, /me) -----------
+
+@bp.app_template_global()
+def place_name_html(shelter, tag):
+    """The Japanese name of a place: with furigana from the registry's reading for
+    Easy Japanese, plain for everyone else."""
+    return registry.japanese_name_html(shelter.get("name"), shelter.get("name_kana"), tag)
+
+
+@bp.app_template_global()
+def place_latin_names(shelter, tag):
+    """(English name, romaji) for a reader of ``tag``; None where not for them."""
+    return registry.latin_names(shelter, tag)
+
+
+@bp.app_template_global()
+def place_of(shelter_id):
+    """A shelter by ID (read once per request), or None."""
+    if not shelter_id:
+        return None
+    cache = g.setdefault("places_read", {})
+    if shelter_id not in cache:
+        try:
+            cache[shelter_id] = registry.get_shelter(get_db(), shelter_id)
+        except registry.ShelterNotFound:
+            cache[shelter_id] = None
+    return cache[shelter_id]
+
+
+@bp.app_template_global()
+def city_ward_html(tag, ward_id=None):
+    """The city and the ward as the reader of ``tag`` reads them: 相模原市 中央区;
+    in Easy Japanese with furigana (さがみはらし, ちゅうおうく); Chuo-ku,
+    Sagamihara for readers of other languages."""
+    city = current_app.extensions["city"]
+    ward = city.ward(ward_id) if ward_id else None
+    if tag == registry.EASY:
+        parts = [registry.ruby_html(city.name("ja"), city.reading())]
+        if ward:
+            parts.append(registry.ruby_html(ward.names["ja"], ward.names.get("ja-Hrkt")))
+        return Markup(" ").join(parts)
+    if tag == "ja":
+        return escape(" ".join(filter(None, (city.name("ja"), ward and ward.name("ja")))))
+    return escape(", ".join(filter(None, (ward and ward.name(tag), city.name(tag)))))
 
 
 def parse_choices(args, choices, labels):
@@ -103,8 +150,12 @@ def detail(shelter_id):
 
 
 def form_values(form):
-    """The update form's fields as raw values for ``registry.update_shelter``."""
+    """The update form's fields as raw values for ``registry.update_shelter``; the
+    name fields only when the form has them (a coordinator's form)."""
     values = {key: form.get(key, "") for key in ("status", "capacity", "evacuees")}
+    for key in registry.NAME_FIELDS:
+        if key in form:
+            values[key] = form.get(key, "")
     values["languages"] = {tag: form.get(f"lang-{tag}", "") for tag in languages()}
     values["staff_languages"] = form.getlist("staff_languages")
     for fact in registry.FACTS:
@@ -116,9 +167,16 @@ def form_values(form):
 @access("shelter")
 def update(shelter_id):
     values = form_values(request.form)
+    principal = current()
+    if not principal.is_coordinator and any(k in values for k in registry.NAME_FIELDS):
+        return _detail(shelter_id, errors={k: _l(
+            "%(field)s: only a coordinator can change the names.",
+            field=registry.NAME_FIELDS[k]) for k in registry.NAME_FIELDS if k in values},
+            form=request.form, status=403)
     try:
         changes = registry.update_shelter(get_db(), shelter_id, values,
-                                          actor=current().actor("form"))
+                                          actor=principal.actor("form"),
+                                          names=principal.is_coordinator)
     except registry.ShelterNotFound:
         abort(404)
     except registry.ValidationError as exc:

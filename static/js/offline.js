@@ -6,11 +6,19 @@
   "use strict";
   var text = JSON.parse(document.getElementById("offline-text").textContent);
   var bar = document.getElementById("connection");
-  var lang = document.documentElement.lang.replace("-x-easy", "");
-  var clock = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit",
-                                             timeZone: "Asia/Tokyo"});
-  var relative = window.Intl && Intl.RelativeTimeFormat ?
-    new Intl.RelativeTimeFormat(lang, {numeric: "auto"}) : null;
+  // The language of the bar's texts: the page's (the server says which it wrote in).
+  var lang = text.lang || document.documentElement.lang;
+  var intlLang = lang.replace("-x-easy", "");
+  // A 24-hour clock: some languages' default is an English "2:30 PM" (Khmer), and
+  // "12 PM" is read as midnight as often as noon; Easy Japanese has its own words.
+  var clock = new Intl.DateTimeFormat(intlLang, {hour: "2-digit", minute: "2-digit",
+                                                 hourCycle: "h23", timeZone: "Asia/Tokyo"});
+  // Where the browser lacks the language (Chromium has no Nepali, Burmese, Khmer or
+  // Mongolian) Intl answers in the browser's own, Japanese on a Japanese tablet:
+  // then the server's CLDR patterns (text.relative) say it instead.
+  var relative = window.Intl && Intl.RelativeTimeFormat &&
+    Intl.RelativeTimeFormat.supportedLocalesOf(intlLang).length ?
+    new Intl.RelativeTimeFormat(intlLang, {numeric: "auto"}) : null;
   var state = {reachable: true};
 
   function fill(pattern, values) {
@@ -19,16 +27,41 @@
     });
   }
 
+  // value <= 0 units of time ago, as Intl.RelativeTimeFormat's numeric "auto" says it.
+  function past(value, unit) {
+    if (relative) return relative.format(value, unit);
+    var data = text.relative && text.relative.units[unit];
+    if (!data) return "";
+    if (String(value) in data.relative) return data.relative[String(value)];
+    var count = -value, category = "other";
+    Object.keys(text.relative.plural).forEach(function (name) {
+      if (text.relative.plural[name].indexOf(count) >= 0) category = name;
+    });
+    return (data.past[category] || data.past.other).replace("{0}", String(count));
+  }
+
   function ago(date) {
-    var minutes = Math.round((Date.now() - date.getTime()) / 60000);
-    if (!relative) return "";
-    if (Math.abs(minutes) < 60) return relative.format(-minutes, "minute");
-    if (Math.abs(minutes) < 48 * 60) return relative.format(-Math.round(minutes / 60), "hour");
-    return relative.format(-Math.round(minutes / 1440), "day");
+    // never "in 2 minutes": a device clock a little behind the server's is "now"
+    var minutes = Math.max(0, Math.round((Date.now() - date.getTime()) / 60000));
+    if (minutes < 60) return past(-minutes, "minute");
+    if (minutes < 48 * 60) return past(-Math.round(minutes / 60), "hour");
+    return past(-Math.round(minutes / 1440), "day");
+  }
+
+  // Easy Japanese: ごご 2時30分, ひるの 12時 (noon), よるの 12時 (midnight).
+  function easyClock(date) {
+    var words = text.easy_clock;
+    var japan = new Date(date.getTime() + 9 * 3600000);  // Japan has no summer time
+    var hour = japan.getUTCHours(), minute = japan.getUTCMinutes();
+    var period = hour === 0 ? "midnight" : hour === 12 ? "noon" : hour < 12 ? "am" : "pm";
+    return words[period] + " " + fill(words.hour, {hour: hour % 12 || 12}) +
+      (minute ? fill(words.minute, {minute: minute}) : "");
   }
 
   function when(date) {
-    return clock.format(date) + " (" + ago(date) + ")";
+    var said = ago(date);
+    var time = text.easy_clock ? easyClock(date) : clock.format(date);
+    return said ? time + " (" + said + ")" : time;
   }
 
   function online() {
