@@ -25,8 +25,8 @@ from .vocabulary import need_categories
 bp = Blueprint("offline", __name__)
 
 # Files every offline page needs, cached when the service worker installs.
-SHELL = ("css/app.css", "css/board.css", "css/talk.css", "js/offline.js", "js/tablet.js",
-         "js/talk.js", "icons/app.svg",
+SHELL = ("css/fonts.css", "css/app.css", "css/board.css", "css/talk.css", "js/offline.js",
+         "js/tablet.js", "js/talk.js", "icons/app.svg",
          "icons/app-192.png", "icons/app-512.png")
 
 
