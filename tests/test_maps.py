@@ -205,7 +205,7 @@ def test_the_public_map_shows_where_shelters_are_and_nothing_more(with_needs, db
     html = with_needs.test_client().get("/board/map?lang=vi").get_data(as_text=True)
     data = map_data(html)
     assert set(data) == {"fields", "shelters", "labels", "attribution", "urls"}
-    assert data["fields"] == list(layers.PUBLIC_FIELDS)
+    assert data["fields"] == list(layers.PUBLIC_MAP_FIELDS)
     assert "Nguyen" not in html and "interpretation" not in html
     assert "DisasterMap.start(\"public\"" in html
     assert "volunteers:" not in html and "needs:" not in html

@@ -15,6 +15,7 @@ SHOWN = ("s.lat IS NOT NULL AND s.lon IS NOT NULL "
          "AND (s.kind != 'emergency_site' OR s.status != 'closed')")
 SHELTER_FIELDS = ("id", "lat", "lon", "status", "evacuees", "foreign", "level", "name", "alt")
 PUBLIC_FIELDS = ("id", "lat", "lon", "status", "name", "alt")
+PUBLIC_MAP_FIELDS = PUBLIC_FIELDS + ("address",)  # the public map's popups show it too
 NEED_FIELDS = ("language", "category", "needs", "people", "critical")
 LEVEL_NONE, LEVEL_SOME, LEVEL_CRITICAL = 0, 1, 2
 _ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE)
@@ -100,9 +101,16 @@ def coordinator_layers(db, tag):
 def public_layers(db, tag):
     """What evacuees may see: where the shelters are and whether they are open."""
     rows = [[shelter_id, lat, lon, status, name, alternative_name(
-                {"name_kana": kana, "name_en": english, "name_romaji": romaji}, tag)]
-            for shelter_id, lat, lon, status, name, kana, english, romaji in _places(db)]
-    return {"fields": PUBLIC_FIELDS, "shelters": rows}
+                {"name_kana": kana, "name_en": english, "name_romaji": romaji}, tag), address]
+            for shelter_id, lat, lon, status, name, kana, english, romaji, address
+            in _places(db, ", s.address")]
+    return {"fields": PUBLIC_MAP_FIELDS, "shelters": rows}
+
+
+def open_shelters(public):
+    """The open shelters of public_layers(), as dicts, for the list beside the public map."""
+    rows = [dict(zip(public["fields"], row)) for row in public["shelters"]]
+    return [r for r in rows if r["status"] == "open"]
 
 
 def place_layers(shelters, tag):

@@ -52,6 +52,8 @@ def _labels(tag, public=False):
     }
     if public:
         labels["board"] = _("Notices for this shelter")
+        labels["address"] = _("Address")
+        labels["no_position"] = _("Your position could not be found.")
         return labels
     return {
         **labels,
@@ -142,14 +144,16 @@ def public_map():
     city = current_app.extensions["city"]
     labels = _labels(tag, public=True)
     rendered = _page_map("public", tag, labels)
+    public = layers.public_layers(get_db(), tag)
     data = {
-        **layers.public_layers(get_db(), tag),
+        **public,
         "labels": labels,
         "attribution": city.attribution,
         "urls": {"board": url_for("notices.board", shelter_id="__ID__", lang=tag)},
     }
     return render_template("maps/board_map.html", map=rendered, data=json_for_html(data),
-                           tag=tag, languages=languages(), statuses=STATUSES)
+                           tag=tag, languages=languages(), statuses=STATUSES,
+                           open_shelters=layers.open_shelters(public))
 
 
 @bp.get("/tiles/<int:z>/<int:x>/<int:y>.png")

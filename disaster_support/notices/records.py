@@ -211,6 +211,22 @@ def board_notices(db, shelter_id, now=None):
     return notices
 
 
+# Safety notices come first on a board (issue 18 item 7): the templates whose message
+# protects life or health now (aftershocks: stay away from damaged buildings; water that
+# must not be drunk). New safety templates (an evacuation order, say) are added here.
+PINNED_TEMPLATES = frozenset({"aftershock", "non-drinking-water"})
+
+
+def is_pinned(notice):
+    return notice.get("template_id") in PINNED_TEMPLATES
+
+
+def board_order(notices):
+    """The board's order: pinned safety notices first, then the rest; within each,
+    the order given (board_notices: the newest first). A new list."""
+    return sorted(notices, key=lambda n: not is_pinned(n))
+
+
 def missing_translations(db):
     """(notice, language) pairs a person must still translate, for live notices."""
     from .render import render

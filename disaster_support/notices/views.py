@@ -336,12 +336,12 @@ def board(shelter_id):
     except registry.ShelterNotFound:
         abort(404)
     tag = board_language()
-    notices = records.board_notices(db, shelter_id)
+    notices = records.board_order(records.board_notices(db, shelter_id))
     names = records.names_for(db, notices)
     texts = [(n, render(n, tag, names)) for n in notices]
     response = current_app.make_response(render_template(
         "notices/board.html", shelter=shelter, texts=texts, tag=tag, languages=languages(),
-        categories=need_categories()))
+        categories=need_categories(), is_pinned=records.is_pinned))
     if request.args.get("lang") in languages():
         response.set_cookie("lang", tag, max_age=365 * 24 * 3600, samesite="Lax",
                             httponly=True, secure=request.is_secure)

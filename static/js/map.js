@@ -127,6 +127,10 @@
       box.appendChild(node("p", {}, [node("span", {class: "status status-" + s.status},
                                           [labels.statuses[s.status]])]));
       if (kind === "public") {
+        if (s.address) {
+          box.appendChild(node("p", {class: "address"}, [labels.address + ": ",
+                                                           node("span", {lang: "ja"}, [s.address])]));
+        }
         box.appendChild(node("p", {}, [link(data.urls.board, s.id, labels.board)]));
         return box;
       }
@@ -276,8 +280,52 @@
         return legend;
       };
       control.addTo(map);
+      // folded on a phone (as rendered), open where there is room for it
+      if (kind === "public" && window.matchMedia("(min-width: 48rem)").matches) legend.open = true;
     }
+    if (kind === "public") nearest(labels);
     ready();
+  }
+
+  // The public list of open shelters: on a button press, the distance from the phone's
+  // position to each (navigator.geolocation; the position never leaves the phone), nearest first.
+  function nearest(labels) {
+    var section = document.getElementById("open-shelters");
+    var button = section && section.querySelector("button.locate");
+    if (!button || !navigator.geolocation) return;
+    var status = section.querySelector(".locate-status");
+    var list = section.querySelector(".shelter-list");
+    var km = new Intl.NumberFormat(document.documentElement.lang.replace("-x-easy", ""),
+                                   {maximumFractionDigits: 1, minimumFractionDigits: 1});
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      status.textContent = "";
+      navigator.geolocation.getCurrentPosition(function (position) {
+        sortByDistance(list, position.coords.latitude, position.coords.longitude, km);
+      }, function () {
+        status.textContent = labels.no_position;
+      }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
+    });
+  }
+
+  function distanceKm(lat1, lon1, lat2, lon2) {
+    var rad = Math.PI / 180, dLat = (lat2 - lat1) * rad, dLon = (lon2 - lon1) * rad;
+    var a = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
+      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+    return 12742 * Math.atan2(Math.sqrt(a), Math.sqrt(1 - a));  // Earth's diameter, km
+  }
+
+  function sortByDistance(list, lat, lon, km) {
+    var items = Array.prototype.slice.call(list.querySelectorAll("li[data-ll]"));
+    items.forEach(function (li) {
+      var at = li.getAttribute("data-ll").split(",").map(Number);
+      li.distance = distanceKm(lat, lon, at[0], at[1]);
+      var shown = li.querySelector(".distance");
+      if (!shown) shown = li.appendChild(node("span", {class: "distance"}, []));
+      shown.textContent = km.format(li.distance) + " km";
+    });
+    items.sort(function (a, b) { return a.distance - b.distance; });
+    items.forEach(function (li) { list.appendChild(li); });
   }
 
   window.DisasterMap = {start: start};
