@@ -5,6 +5,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from playwright.sync_api import sync_playwright
+
+from browsers import Server, launch
 from disaster_support import create_app
 from disaster_support.cli import main
 from disaster_support.db import connect
@@ -174,3 +177,24 @@ def coordinator(app, people):
 @pytest.fixture
 def admin(app, people):
     return sign_in(app.test_client(), "admin")
+
+
+# --- Browsers ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, for one test module (tests/browsers.py)."""
+    with sync_playwright() as p:
+        chromium = launch(p)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """``disaster-support serve --demo`` for one test module: its url, the demo
+    passwords and tablet link it printed (a Server, which a test may restart)."""
+    server = Server(tmp_path_factory.mktemp("demo"))
+    server.start("--demo")
+    yield server
+    server.stop()

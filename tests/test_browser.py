@@ -7,12 +7,12 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from browsers import CHROMIUM, CHROMIUM_ARGS, Server, have_chromium, launch
+from browsers import CHROMIUM, CHROMIUM_ARGS, Server, have_chromium
 
 if not have_chromium():
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from test_maps import tiny_mbtiles  # noqa: E402
 
@@ -34,14 +34,6 @@ def live_server(tmp_path_factory):
     server.start("--demo", "--tiles", str(tiles))
     yield {"url": server.url, "passwords": server.passwords, "tablet_link": server.tablet}
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def refuse_outside(base, outside):

@@ -2,9 +2,9 @@
 to the app's tags (issue 18 item 6), and each CJK language is drawn with its own fonts."""
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browsers import Server, have_chromium, launch
+from browsers import have_chromium
 from disaster_support.i18n import terminal_language
 
 # What current Android (Chrome, WebView) and iOS (Safari) send for each of the 16
@@ -132,20 +132,14 @@ browser_only = pytest.mark.skipif(not have_chromium(), reason="Debian's chromium
 
 
 @pytest.fixture(scope="module")
-def font_server(tmp_path_factory):
-    """``disaster-support serve --demo``: its boards show shelter names marked lang=ja."""
-    server = Server(tmp_path_factory.mktemp("fonts"))
-    server.start("--demo")
-    yield server.url
-    server.stop()
+def font_server(demo_server):
+    """The demo's boards show shelter names marked lang=ja."""
+    return demo_server.url
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
+def chromium(browser):
+    return browser
 
 
 def font_of(locator):

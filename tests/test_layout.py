@@ -19,7 +19,7 @@ from conftest import KAMIMIZO
 
 # the same real server (``serve --demo``) and browser as test_browser.py, which also
 # skips these tests where Debian's chromium is missing
-from test_browser import browser, live_server  # noqa: F401  (fixtures)
+from test_browser import live_server  # noqa: F401  (a fixture)
 from playwright.sync_api import expect  # noqa: E402  (after the skip above)
 
 ACTOR = Actor("test", "coordinator", "test")

@@ -10,32 +10,21 @@ from pathlib import Path
 import pytest
 import requests
 
-from browsers import Server, have_chromium, launch
+from browsers import have_chromium
 
 if not have_chromium():
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 SOON = 5_000  # ms: "appears within 5 s without a reload"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("live"))
-    server.start("--demo")
-    server.token = server.tablet.rsplit("/", 1)[1]
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
+def server(demo_server):
+    demo_server.token = demo_server.tablet.rsplit("/", 1)[1]
+    return demo_server
 
 
 @pytest.fixture(scope="module")

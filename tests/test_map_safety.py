@@ -20,7 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from test_browser import browser, refuse_outside  # noqa: F401  (fixtures; skips without chromium)
+from test_browser import refuse_outside  # noqa: F401  (skips without chromium)
 from test_cli import ACCOUNT_LINE, SCRIPT, free_port, printed_until_ready
 
 SHIPPED = Path(__file__).resolve().parent.parent / "shelters"

@@ -5,7 +5,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from test_browser import browser, live_server, refuse_outside  # noqa: F401  (fixtures)
+from test_browser import live_server, refuse_outside  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

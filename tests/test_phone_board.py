@@ -15,6 +15,7 @@ from disaster_support.notices import records
 from disaster_support.shelters import registry
 from disaster_support.vocabulary import languages
 
+from browsers import have_chromium
 from conftest import KAMIMIZO, YOKOYAMA
 
 ACTOR = Actor("test", "coordinator", "test")
@@ -98,29 +99,13 @@ def test_the_public_map_lists_open_shelters_with_addresses(app, people, db):
 
 # --- In a browser at 390×844 --------------------------------------------------------------
 
-try:
-    from browsers import Server, have_chromium, launch
-    CHROMIUM = have_chromium()
-except ImportError:  # pragma: no cover
-    CHROMIUM = False
+CHROMIUM = have_chromium()
 browser_only = pytest.mark.skipif(not CHROMIUM, reason="Debian's chromium is not installed")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("phone"))
-    server.start("--demo")
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
+def server(demo_server):
+    return demo_server
 
 
 @pytest.fixture(scope="module")
