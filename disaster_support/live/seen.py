@@ -7,10 +7,6 @@ Only unresolved needs count: one closed by a colleague needs nobody's attention.
 
 from ..db import utcnow, write_transaction
 
-NEW_FOR = """n.id > (SELECT need_id FROM need_seen_floor WHERE account_id = :account)
-    AND NOT EXISTS (SELECT 1 FROM need_seen s WHERE s.account_id = :account
-                    AND s.need_id = n.id)"""
-
 
 def new_for_clause(account_id):
     """The SQL condition (on ``need n``) and its parameters: new to the account."""
@@ -43,10 +39,10 @@ def set_floor(db, account_id, need_id):
 def new_needs(db, account_id):
     """How many unresolved needs are new to the account, and how many are critical."""
     ensure_floor(db, account_id)
+    new, params = new_for_clause(account_id)
     row = db.execute(
         "SELECT count(*), coalesce(sum(n.urgency = 'critical'), 0) FROM need n "
-        "WHERE n.status IN ('open', 'matched', 'in_progress') AND " + NEW_FOR,
-        {"account": account_id}).fetchone()
+        "WHERE n.status IN ('open', 'matched', 'in_progress') AND " + new, params).fetchone()
     return {"count": row[0], "critical": row[1]}
 
 
@@ -56,10 +52,10 @@ def new_among(db, account_id, need_ids):
     if not ids:
         return set()
     ensure_floor(db, account_id)
-    marks = ", ".join(f":id{i}" for i in range(len(ids)))
-    params = {"account": account_id, **{f"id{i}": v for i, v in enumerate(ids)}}
+    new, params = new_for_clause(account_id)
     return {r[0] for r in db.execute(
-        f"SELECT n.id FROM need n WHERE n.id IN ({marks}) AND " + NEW_FOR, params)}
+        f"SELECT n.id FROM need n WHERE n.id IN ({', '.join('?' * len(ids))}) AND " + new,
+        [*ids, *params])}
 
 
 def mark_seen(db, account_id, need_ids, at=None):
@@ -80,7 +76,8 @@ def mark_all_seen(db, account_id, at=None):
     """Nothing is new any more for this account (its "mark all as seen")."""
     ensure_floor(db, account_id)
     with write_transaction(db):
+        new, params = new_for_clause(account_id)
         db.execute("INSERT OR IGNORE INTO need_seen (account_id, need_id, at) "
-                   "SELECT :account, n.id, :at FROM need n "
-                   "WHERE n.status IN ('open', 'matched', 'in_progress') AND " + NEW_FOR,
-                   {"account": account_id, "at": at or utcnow()})
+                   "SELECT ?, n.id, ? FROM need n "
+                   "WHERE n.status IN ('open', 'matched', 'in_progress') AND " + new,
+                   [account_id, at or utcnow(), *params])
