@@ -26,7 +26,9 @@ MAX_SEEN = 500
 def remember_cursor():
     """The cursor is read before the page's data: a change committed while the page is
     drawn then comes again from the feed (redrawn twice, never missed)."""
-    if request.method == "GET" and current().is_coordinator and current().user_id:
+    # pages only: static files and the feed itself need no cursor (a query saved each)
+    if (request.method == "GET" and request.endpoint not in ("static", "live.changes")
+            and current().is_coordinator and current().user_id):
         g.live_cursor = feed.latest(get_db())
 
 
