@@ -23,9 +23,9 @@ from .vocabulary import languages, need_categories
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(check_api_csrf)
 
-SHELTER_FIELDS = ("id", "site_id", "kind", "emergency_site", "name", "name_kana", "name_en",
-                  "municipality", "ward", "address", "lat", "lon", "capacity", "hazards",
-                  "phone", "outside_city", "status", "evacuees", "foreign_evacuees",
+SHELTER_FIELDS = ("id", "site_id", "kind", "emergency_site", "name", "name_kana",
+                  "name_romaji", "name_en", "municipality", "ward", "address", "lat", "lon",
+                  "capacity", "hazards", "phone", "outside_city", "status", "evacuees", "foreign_evacuees",
                   "languages", "staff_languages", *registry.FACTS, "updated_at")
 
 
@@ -399,7 +399,8 @@ def _document():
             "Shelter": {"type": "object", "required": [*SHELTER_FIELDS, "url"], "properties": {
                 "id": text, "site_id": maybe_text, "kind": {"enum": list(registry.KINDS)},
                 "emergency_site": {"type": "boolean"}, "name": text, "name_kana": maybe_text,
-                "name_en": maybe_text, "municipality": maybe_text, "ward": maybe_text,
+                "name_romaji": maybe_text, "name_en": maybe_text,
+                "municipality": maybe_text, "ward": maybe_text,
                 "address": maybe_text, "lat": {"type": ["number", "null"]},
                 "lon": {"type": ["number", "null"]}, "capacity": {"type": ["integer", "null"]},
                 "hazards": {"type": "array", "items": {"enum": list(registry.HAZARDS)}},

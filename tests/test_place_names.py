@@ -304,3 +304,12 @@ def test_a_hostile_name_is_text_everywhere(people, app, db):
         assert "<script>alert" not in page and "<img src=x" not in page, url
     ruby = str(registry.ruby_html("上溝" + HOSTILE, "かみ" + HOSTILE))
     assert "<script>" not in ruby and "&lt;script&gt;" in ruby
+
+
+def test_the_api_gives_the_latin_name(people, app):
+    client = sign_in(app.test_client(), "coordinator")
+    shelter = client.get(f"/api/v1/shelters/{KAMIMIZO}").get_json()
+    assert shelter["name_romaji"] == "Kamimizo Chugakko"
+    assert shelter["name_en"] == "Kamimizo Junior High School"
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Shelter"]
+    assert "name_romaji" in schema["required"]
