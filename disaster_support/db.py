@@ -440,7 +440,245 @@ MIGRATIONS = [
     """
     ALTER TABLE shelter ADD COLUMN name_romaji TEXT;
     """,
+    # 11: people wherever they are. The registry holds places of every kind, the city's
+    # official list apart from those the center adds (official = 0), each located by a
+    # point or a district; a place merged into another leaves its old ID behind as an
+    # alias. Patrol rounds visit places; a visit counts who was met. Needs know where
+    # they came from, and evacuees' own reports wait as 'reported' until a coordinator
+    # confirms them (outside the unresolved statuses, so no count, index or match sees
+    # them before); a call-back number is kept apart, for purge. Both tables are
+    # rebuilt (SQLite cannot widen a CHECK), with foreign keys off (see migrate).
+    """
+    CREATE TABLE shelter_new (
+        id TEXT PRIMARY KEY,
+        site_id TEXT UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN (
+            'designated_shelter', 'welfare_shelter', 'emergency_site', 'temporary_shelter',
+            'religious_facility', 'dormitory', 'hotel', 'station', 'car_sleeping',
+            'at_home')),
+        emergency_site INTEGER NOT NULL DEFAULT 0,
+        name TEXT NOT NULL,
+        name_kana TEXT,
+        name_en TEXT,
+        municipality TEXT,
+        ward TEXT,
+        address TEXT,
+        lat REAL,
+        lon REAL,
+        capacity INTEGER CHECK (capacity IS NULL OR capacity >= 0),
+        hazards TEXT NOT NULL DEFAULT '[]',
+        phone TEXT,
+        outside_city INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'closed'
+            CHECK (status IN ('preparing', 'open', 'full', 'closed')),
+        evacuees INTEGER NOT NULL DEFAULT 0 CHECK (evacuees >= 0),
+        open_data TEXT NOT NULL DEFAULT '{}',
+        source TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT,
+        staff_languages TEXT NOT NULL DEFAULT '[]',
+        food_halal INTEGER,
+        food_vegetarian INTEGER,
+        food_allergy INTEGER,
+        prayer_space INTEGER,
+        women_space INTEGER,
+        baby_space INTEGER,
+        wheelchair INTEGER,
+        pets INTEGER,
+        charging INTEGER,
+        wifi INTEGER,
+        name_romaji TEXT,
+        official INTEGER NOT NULL DEFAULT 1,
+        district TEXT,
+        location_approximate INTEGER NOT NULL DEFAULT 0,
+        contact TEXT,
+        created_by TEXT
+    );
+    INSERT INTO shelter_new (id, site_id, kind, emergency_site, name, name_kana, name_en,
+        municipality, ward, address, lat, lon, capacity, hazards, phone, outside_city,
+        status, evacuees, open_data, source, created_at, updated_at, updated_by,
+        staff_languages, food_halal, food_vegetarian, food_allergy, prayer_space,
+        women_space, baby_space, wheelchair, pets, charging, wifi, name_romaji)
+    SELECT id, site_id, kind, emergency_site, name, name_kana, name_en,
+        municipality, ward, address, lat, lon, capacity, hazards, phone, outside_city,
+        status, evacuees, open_data, source, created_at, updated_at, updated_by,
+        staff_languages, food_halal, food_vegetarian, food_allergy, prayer_space,
+        women_space, baby_space, wheelchair, pets, charging, wifi, name_romaji
+    FROM shelter;
+    DROP TABLE shelter;
+    ALTER TABLE shelter_new RENAME TO shelter;
+    CREATE INDEX shelter_ward ON shelter (ward);
+    CREATE INDEX shelter_status ON shelter (status);
+    CREATE INDEX shelter_kind ON shelter (kind);
+    CREATE TRIGGER shelter_changed AFTER UPDATE ON shelter BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('shelter', NEW.id, 'changed');
+    END;
+    CREATE TRIGGER shelter_added AFTER INSERT ON shelter BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('shelter', NEW.id, 'created');
+    END;
+    CREATE TRIGGER shelter_removed AFTER DELETE ON shelter BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('shelter', OLD.id, 'deleted');
+    END;
+    CREATE TABLE place_merge (
+        old_id TEXT PRIMARY KEY,
+        into_id TEXT NOT NULL REFERENCES shelter (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        record TEXT NOT NULL
+    );
+    CREATE INDEX place_merge_into ON place_merge (into_id);
+
+    CREATE TABLE patrol_round (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'planned'
+            CHECK (status IN ('planned', 'active', 'done')),
+        start_lat REAL NOT NULL,
+        start_lon REAL NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE patrol_team (
+        id INTEGER PRIMARY KEY,
+        round_id INTEGER NOT NULL REFERENCES patrol_round (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        distance_m INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE patrol_member (
+        team_id INTEGER NOT NULL REFERENCES patrol_team (id) ON DELETE CASCADE,
+        volunteer_id INTEGER NOT NULL REFERENCES volunteer (id) ON DELETE CASCADE,
+        PRIMARY KEY (team_id, volunteer_id)
+    );
+    CREATE INDEX patrol_member_volunteer ON patrol_member (volunteer_id);
+    CREATE TABLE patrol_stop (
+        team_id INTEGER NOT NULL REFERENCES patrol_team (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        place_id TEXT NOT NULL REFERENCES shelter (id) ON DELETE CASCADE,
+        reasons TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (team_id, position)
+    );
+    CREATE INDEX patrol_stop_place ON patrol_stop (place_id);
+    CREATE TABLE visit (
+        id INTEGER PRIMARY KEY,
+        client_id TEXT NOT NULL UNIQUE,
+        place_id TEXT NOT NULL REFERENCES shelter (id),
+        team_id INTEGER REFERENCES patrol_team (id) ON DELETE SET NULL,
+        at TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        people INTEGER NOT NULL DEFAULT 0 CHECK (people >= 0),
+        note TEXT,
+        follow_up TEXT,
+        follow_up_status TEXT CHECK (follow_up_status IN ('open', 'done')),
+        follow_up_done_at TEXT,
+        follow_up_done_by TEXT
+    );
+    CREATE INDEX visit_place ON visit (place_id, at);
+    CREATE INDEX visit_follow_up ON visit (follow_up_status) WHERE follow_up_status = 'open';
+    CREATE TABLE visit_language (
+        visit_id INTEGER NOT NULL REFERENCES visit (id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        people INTEGER NOT NULL CHECK (people > 0),
+        PRIMARY KEY (visit_id, language)
+    );
+    CREATE TABLE visit_notice (
+        visit_id INTEGER NOT NULL REFERENCES visit (id) ON DELETE CASCADE,
+        notice_id INTEGER NOT NULL REFERENCES notice (id) ON DELETE CASCADE,
+        PRIMARY KEY (visit_id, notice_id)
+    );
+    CREATE TRIGGER visit_recorded AFTER INSERT ON visit BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('visit', NEW.id, 'created', NEW.place_id);
+    END;
+    CREATE TRIGGER visit_changed AFTER UPDATE ON visit BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('visit', NEW.id, 'changed', NEW.place_id);
+    END;
+    CREATE TRIGGER patrol_round_changed AFTER UPDATE ON patrol_round BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('patrol', NEW.id, 'changed');
+    END;
+    CREATE TRIGGER patrol_round_created AFTER INSERT ON patrol_round BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('patrol', NEW.id, 'created');
+    END;
+
+    CREATE TABLE need_new (
+        id INTEGER PRIMARY KEY,
+        client_id TEXT NOT NULL UNIQUE,
+        shelter_id TEXT NOT NULL REFERENCES shelter (id),
+        category TEXT NOT NULL,
+        language TEXT NOT NULL,
+        people INTEGER NOT NULL CHECK (people > 0),
+        urgency TEXT NOT NULL DEFAULT 'normal'
+            CHECK (urgency IN ('critical', 'high', 'normal', 'low')),
+        priority INTEGER GENERATED ALWAYS AS (
+            CASE urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1
+                         WHEN 'normal' THEN 2 ELSE 3 END) VIRTUAL,
+        note TEXT,
+        status TEXT NOT NULL DEFAULT 'open'
+            CHECK (status IN ('reported', 'open', 'matched', 'in_progress', 'resolved',
+                              'cancelled')),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        origin TEXT NOT NULL DEFAULT 'staff'
+            CHECK (origin IN ('staff', 'patrol', 'self_report')),
+        visit_id INTEGER REFERENCES visit (id) ON DELETE SET NULL
+    );
+    INSERT INTO need_new (id, client_id, shelter_id, category, language, people, urgency,
+        note, status, created_at, created_by, updated_at)
+    SELECT id, client_id, shelter_id, category, language, people, urgency,
+        note, status, created_at, created_by, updated_at FROM need;
+    DROP TABLE need;
+    ALTER TABLE need_new RENAME TO need;
+    CREATE INDEX need_queue ON need (priority, created_at)
+        WHERE status IN ('open', 'matched', 'in_progress');
+    CREATE INDEX need_active_by_language ON need (language, category, people, created_at,
+        urgency, shelter_id) WHERE status IN ('open', 'matched', 'in_progress');
+    CREATE INDEX need_active_by_shelter ON need (shelter_id, language, category, people,
+        created_at, urgency) WHERE status IN ('open', 'matched', 'in_progress');
+    CREATE INDEX need_shelter ON need (shelter_id, status);
+    CREATE INDEX need_reported ON need (created_at) WHERE status = 'reported';
+    CREATE TRIGGER need_created AFTER INSERT ON need BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('need', NEW.id, 'created', NEW.urgency);
+    END;
+    CREATE TRIGGER need_changed AFTER UPDATE ON need BEGIN
+        INSERT INTO change_feed (kind, ref, action, detail)
+        VALUES ('need', NEW.id, 'changed', NEW.urgency);
+    END;
+    CREATE TRIGGER need_deleted AFTER DELETE ON need BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('need', OLD.id, 'deleted');
+    END;
+    CREATE TRIGGER need_finished_releases_claim AFTER UPDATE OF status ON need
+    WHEN NEW.status IN ('resolved', 'cancelled') BEGIN
+        DELETE FROM claim WHERE subject = 'need' AND subject_id = NEW.id;
+    END;
+    CREATE TABLE need_callback (
+        need_id INTEGER PRIMARY KEY REFERENCES need (id) ON DELETE CASCADE,
+        phone TEXT NOT NULL,
+        consent_at TEXT NOT NULL
+    );
+    CREATE TABLE report_attempt (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        address_key TEXT NOT NULL,
+        device_key TEXT NOT NULL,
+        accepted INTEGER NOT NULL
+    );
+    CREATE INDEX report_attempt_address ON report_attempt (address_key, at);
+    CREATE INDEX report_attempt_device ON report_attempt (device_key, at);
+    CREATE TABLE report_challenge_used (
+        nonce TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+    );
+    """,
 ]
+
+# Migrations that rebuild a table others refer to: SQLite's own recipe turns foreign
+# keys off around them (a DROP would otherwise cascade) and checks them before commit.
+REBUILDS = {10}
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -500,15 +738,23 @@ def migrate(db, target=SCHEMA_VERSION):
     for version in range(current, target):
         script = MIGRATIONS[version]
         conn = db.conn
+        rebuild = version in REBUILDS
+        if rebuild:
+            conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
         conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(script):
                 conn.execute(statement)
+            if rebuild and conn.execute("PRAGMA foreign_key_check").fetchone():
+                raise sqlite3.IntegrityError(f"migration {version + 1}: a foreign key broke")
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        finally:
+            if rebuild:
+                conn.execute("PRAGMA foreign_keys = ON")
     return schema_version(db)
 
 

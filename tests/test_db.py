@@ -62,3 +62,43 @@ def test_secret_key_is_generated_per_instance_and_kept(tmp_path):
     assert len(first.secret_key) == 64
     assert first.secret_key == again.secret_key != other.secret_key
     assert (tmp_path / "a" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_rebuild_of_places_and_needs_keeps_every_row_and_reference(tmp_path):
+    db = connect(tmp_path / "old.db")
+    migrate(db, target=10)
+    now = "2026-01-01T00:00:00+00:00"
+    db.execute("INSERT INTO shelter (id, kind, name, status, evacuees, created_at, updated_at, "
+               "name_romaji) VALUES ('S1', 'designated_shelter', '上溝中学校', 'open', 85, ?, ?, "
+               "'Kamimizo Chugakko')", [now, now])
+    db.execute("INSERT INTO shelter_language VALUES ('S1', 'vi', 12)")
+    db.execute("INSERT INTO shelter_change (shelter_id, at, actor, via, field, old, new) "
+               "VALUES ('S1', ?, 'sato', 'form', 'evacuees', '80', '85')", [now])
+    db.execute("INSERT INTO need (client_id, shelter_id, category, language, people, urgency, "
+               "status, created_at, created_by, updated_at) VALUES ('client-0001', 'S1', "
+               "'water', 'vi', 3, 'high', 'open', ?, 'sato', ?)", [now, now])
+    db.execute("INSERT INTO need_event (need_id, at, actor, via, to_status) "
+               "VALUES (1, ?, 'sato', 'form', 'open')", [now])
+    migrate(db)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    place = db["shelter"].get("S1")
+    assert (place["name_romaji"], place["evacuees"], place["official"]) == (
+        "Kamimizo Chugakko", 85, 1)
+    need = db["need"].get(1)
+    assert (need["client_id"], need["people"], need["priority"], need["origin"]) == (
+        "client-0001", 3, 1, "staff")
+    assert db.execute("SELECT count(*) FROM need_event WHERE need_id = 1").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM shelter_change").fetchone()[0] == 1
+    assert db.execute("SELECT people FROM shelter_language").fetchone()[0] == 12
+    # the triggers of the rebuilt tables write the change feed again
+    before = db.execute("SELECT count(*) FROM change_feed").fetchone()[0]
+    db.execute("UPDATE need SET people = 4 WHERE id = 1")
+    db.execute("UPDATE shelter SET evacuees = 90 WHERE id = 'S1'")
+    assert db.execute("SELECT count(*) FROM change_feed").fetchone()[0] == before + 2
+    # and the references still hold: a need for no place is refused
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("INSERT INTO need (client_id, shelter_id, category, language, people, "
+                   "created_at, created_by, updated_at) VALUES ('client-0002', 'nowhere', "
+                   "'water', 'vi', 1, ?, 'x', ?)", [now, now])

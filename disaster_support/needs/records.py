@@ -26,6 +26,8 @@ URGENCIES = {
 }
 # "need status" context: a shelter is "open" in another sense (開設中 / 未対応).
 STATUSES = {
+    # an evacuee's own report from a phone, until a coordinator confirms it
+    "reported": lazy_pgettext("need status", "Reported, not verified"),
     "open": lazy_pgettext("need status", "Open"),
     "matched": lazy_pgettext("need status", "Matched"),
     "in_progress": lazy_pgettext("need status", "In progress"),
@@ -37,6 +39,7 @@ FINAL = ("resolved", "cancelled")
 # Which status may follow which; going back to "open" from a final status is a
 # reopening and needs a reason.
 TRANSITIONS = {
+    "reported": ("open", "cancelled"),  # confirmed, or dismissed (or merged: cancelled)
     "open": ("matched", "in_progress", "resolved", "cancelled"),
     "matched": ("open", "in_progress", "resolved", "cancelled"),
     "in_progress": ("open", "resolved", "cancelled"),  # open: the volunteer could not
@@ -131,11 +134,18 @@ def parse_need(values, *, partial=False):
     return clean
 
 
-def record_need(db, shelter_id, values, *, actor, at=None):
+ORIGINS = ("staff", "patrol", "self_report")
+
+
+def record_need(db, shelter_id, values, *, actor, at=None, origin="staff", visit_id=None):
     """Record a need at a shelter: (need, created). A repeated client id
     returns the first need and changes nothing. ``at``: when (default now),
-    for drills and demo data."""
+    for drills and demo data. ``origin``: who saw it (shelter staff, a patrol team on
+    a visit, the evacuee's own report, which waits as 'reported' to be verified)."""
+    if origin not in ORIGINS:
+        raise ValueError(origin)
     clean = parse_need(values)
+    status = "reported" if origin == "self_report" else "open"
     with write_transaction(db):
         existing = _by_client_id(db, clean["client_id"])
         if existing is not None:
@@ -156,15 +166,17 @@ def record_need(db, shelter_id, values, *, actor, at=None):
         now = at or utcnow()
         cursor = db.execute(
             "INSERT INTO need (client_id, shelter_id, category, language, people, urgency, "
-            "note, status, created_at, created_by, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+            "note, status, created_at, created_by, updated_at, origin, visit_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [clean["client_id"], shelter_id, clean["category"], clean["language"],
-             clean["people"], clean["urgency"], clean.get("note"), now, actor.name, now])
+             clean["people"], clean["urgency"], clean.get("note"), status, now, actor.name,
+             now, origin, visit_id])
         need_id = cursor.lastrowid
-        _event(db, need_id, None, "open", actor, now)
+        record_event(db, need_id, None, status, actor, now)
         record(db, actor, "create", "need", need_id, at=now, after={
             k: clean.get(k) for k in ("shelter_id", "category", "language", "people",
-                                      "urgency", "note")} | {"shelter_id": shelter_id})
+                                      "urgency", "note")} | {"shelter_id": shelter_id,
+                                                             "origin": origin})
         return get_need(db, need_id), True
 
 
@@ -173,7 +185,8 @@ def _by_client_id(db, client_id):
     return get_need(db, row[0]) if row else None
 
 
-def _event(db, need_id, from_status, to_status, actor, at, reason=None):
+def record_event(db, need_id, from_status, to_status, actor, at, reason=None):
+    """One line of a need's history (inside the caller's transaction)."""
     db.execute(
         "INSERT INTO need_event (need_id, at, actor, role, via, from_status, to_status, reason) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -327,7 +340,7 @@ def apply_transition(db, need_id, to_status, *, actor, reason=None, only=None, a
     now = at or utcnow()
     db.execute("UPDATE need SET status = ?, updated_at = ? WHERE id = ?",
                [to_status, now, need_id])
-    _event(db, need_id, need["status"], to_status, actor, now, reason)
+    record_event(db, need_id, need["status"], to_status, actor, now, reason)
     record(db, actor, "status", "need", need_id, at=now, before={"status": need["status"]},
            after={"status": to_status, **({"reason": reason} if reason else {})})
     return get_need(db, need_id)
