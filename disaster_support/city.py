@@ -32,6 +32,22 @@ class Ward:
     def contains(self, lon, lat):
         return any(_polygon_contains(polygon, lon, lat) for polygon in self.rings)
 
+    def centre(self):
+        """(lat, lon) of the ward's largest polygon's centroid: where a place known
+        only by its ward or district is drawn (marked approximate), or None."""
+        best = None
+        for polygon in self.rings:
+            ring = polygon[0]
+            area = cx = cy = 0.0
+            for (x0, y0), (x1, y1) in zip(ring, ring[1:] + ring[:1]):
+                cross = x0 * y1 - x1 * y0
+                area += cross
+                cx += (x0 + x1) * cross
+                cy += (y0 + y1) * cross
+            if area and (best is None or abs(area) > abs(best[0])):
+                best = (area, cy / (3 * area), cx / (3 * area))
+        return (round(best[1], 6), round(best[2], 6)) if best else None
+
 
 @dataclass(frozen=True)
 class City:

@@ -14,6 +14,7 @@ from ..db import utcnow, write_transaction
 from ..live.seen import new_for_clause
 from ..parameters import choice, fits_sqlite, whole_number
 from ..personal_data import looks_personal
+from ..shelters.places import current_id
 from ..shelters.registry import Conflict, ShelterNotFound, ValidationError, get_shelter
 from ..text import _l, lazy_pgettext
 from ..vocabulary import languages, need_categories
@@ -147,6 +148,7 @@ def record_need(db, shelter_id, values, *, actor, at=None, origin="staff", visit
     clean = parse_need(values)
     status = "reported" if origin == "self_report" else "open"
     with write_transaction(db):
+        shelter_id = current_id(db, shelter_id)  # a place merged meanwhile: its successor
         existing = _by_client_id(db, clean["client_id"])
         if existing is not None:
             if existing["shelter_id"] != shelter_id:

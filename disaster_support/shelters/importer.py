@@ -493,6 +493,12 @@ def write_records(db, records, files, city, *, actor=IMPORTER, progress=None):
             record["outside_city"] = int(city.is_outside(
                 record["address"], record["municipality"], record["lat"], record["lon"]))
             existing = _existing(db, record)
+            if existing is not None and not existing["official"]:
+                # the city's list and the places the center added stay apart
+                raise ShelterFileError(record["source"], _l(
+                    "ID %(id)s belongs to a place the center added (%(name)s), not to the "
+                    "city's list: nothing was imported.", id=record["id"],
+                    name=existing["name"]))
             if existing is None:
                 _insert(db, record, now, actor)
                 report.new += 1

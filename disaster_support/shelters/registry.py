@@ -27,6 +27,14 @@ KINDS = {
     "designated_shelter": _l("Designated shelter"),
     "welfare_shelter": _l("Welfare shelter"),
     "emergency_site": _l("Emergency evacuation site"),
+    # places the center adds (see places.py): people are where they are
+    "temporary_shelter": _l("Temporary or unofficial shelter"),
+    "religious_facility": _l("Religious facility (mosque, church, temple)"),
+    "dormitory": _l("Company dormitory"),
+    "hotel": _l("Hotel holding stranded travellers"),
+    "station": _l("Station holding stranded travellers"),
+    "car_sleeping": _l("People sleeping in cars"),
+    "at_home": _l("People staying at home"),
 }
 
 HAZARDS = {
@@ -146,13 +154,28 @@ def count_counted_before(db, cutoff):
                       f"AND coalesce({LAST_COUNTED}, '') < ?", [cutoff]).fetchone()[0]
 
 
+# The registry's groups of kinds: the filter "shelters / other places / at home"
+# (places.py adds the places beyond the official list).
+KIND_GROUPS = {
+    "shelters": ("designated_shelter", "welfare_shelter", "emergency_site"),
+    "other": ("temporary_shelter", "religious_facility", "dormitory", "hotel", "station",
+              "car_sleeping"),
+    "home": ("at_home",),
+}
+
+
 def list_shelters(db, *, ward=None, status=None, kind=None, language=None, fact=None,
-                  q=None, sort="name", limit=None, offset=0, only=None):
+                  q=None, sort="name", limit=None, offset=0, only=None, group=None):
     """Shelters matching every filter given, in the chosen order.
 
-    ``only``: a set of shelter IDs the caller may see (None: all).
+    ``only``: a set of shelter IDs the caller may see (None: all). ``group``: one of
+    ``KIND_GROUPS``.
     """
     where, params = [], {}
+    if group in KIND_GROUPS:
+        kinds = KIND_GROUPS[group]
+        where.append(f"s.kind IN ({', '.join(f':group{i}' for i in range(len(kinds)))})")
+        params.update({f"group{i}": k for i, k in enumerate(kinds)})
     if only is not None:
         ids = sorted(only)
         where.append(f"s.id IN ({', '.join(f':only{i}' for i in range(len(ids)))})"
