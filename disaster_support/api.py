@@ -26,12 +26,13 @@ bp.before_request(check_api_csrf)
 SHELTER_FIELDS = ("id", "site_id", "kind", "emergency_site", "name", "name_kana",
                   "name_romaji", "name_en", "municipality", "ward", "address", "lat", "lon",
                   "capacity", "hazards", "phone", "outside_city", "status", "evacuees", "foreign_evacuees",
-                  "languages", "staff_languages", *registry.FACTS, "updated_at")
+                  "languages", "staff_languages", *registry.FACTS, "official", "district",
+                  "location_approximate", "updated_at")
 
 
 def shelter_json(shelter):
     data = {k: shelter[k] for k in SHELTER_FIELDS}
-    for key in ("emergency_site", "outside_city"):
+    for key in ("emergency_site", "outside_city", "official", "location_approximate"):
         data[key] = bool(data[key])
     for fact in registry.FACTS:
         data[fact] = None if data[fact] is None else bool(data[fact])
@@ -410,6 +411,9 @@ def _document():
                 "languages": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "staff_languages": {"type": "array", "items": text},
                 **{fact: tri_state for fact in registry.FACTS},
+                "official": {"type": "boolean", "description": "on the city's official list "
+                             "(false: a place the center added)"},
+                "district": maybe_text, "location_approximate": {"type": "boolean"},
                 "updated_at": maybe_text, "url": text}},
         }},
     }

@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from .needs.records import age_minutes
-from .shelters import registry
+from .shelters import places, registry
 from .vocabulary import autonym, category_label, languages
 
 
@@ -161,9 +161,13 @@ def label_of_category(category_id):
 def field_label(field):
     if field == "created":
         return _("Added from open data")
+    if field == "added":
+        return _("Added by the center")
+    if field == "merged":
+        return _("Merged with another record of this place")
     if field.startswith("languages."):
         return f"{registry.FIELD_LABELS['languages']}: {autonym(field.split('.', 1)[1])}"
-    return str(registry.FIELD_LABELS.get(field, field))
+    return str(registry.FIELD_LABELS.get(field) or places.PLACE_FIELDS.get(field, field))
 
 
 def change_value(value, field):
@@ -317,6 +321,15 @@ def localiso(value):
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 
+def hours_since(value, now=None):
+    """Whole hours since a stored UTC time (0 for one in the future)."""
+    if not value:
+        return None
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    seconds = (now - datetime.datetime.fromisoformat(value)).total_seconds()
+    return max(0, int(seconds // 3600))
+
+
 def init_app(app):
     app.jinja_env.globals["now_local"] = now_local
     app.jinja_env.globals["public_now"] = public_now
@@ -330,6 +343,7 @@ def init_app(app):
         change_value=change_value,
         age=age,
         age_minutes=age_minutes,
+        hours_since=hours_since,
         minutes=minutes,
         reasons_text=reasons_text,
         unservable_text=unservable_text,

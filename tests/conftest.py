@@ -154,6 +154,12 @@ def people_template(tmp_path_factory):
     ids["assignment"] = db.execute("SELECT max(id) FROM assignment").fetchone()[0]
     ids["token"] = users.create_token(db, ids["volunteer"], actor=actor, label="test")
     ids["token_id"] = db.execute("SELECT max(id) FROM api_token").fetchone()[0]
+    from disaster_support.city import load_city
+    from disaster_support.shelters import places
+
+    ids["place"] = places.create_place(db, {"kind": "dormitory", "name": "技能実習生寮",
+                                            "ward": "chuo", "languages": {"vi": 12}},
+                                       load_city(SHIPPED), actor=actor)["id"]
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return folder, ids

@@ -17,7 +17,7 @@ from ..needs.situation import STALE_MINUTES
 from ..spreadsheet import csv_text
 from ..vocabulary import languages, need_categories
 
-TABLES = ("shelters", "needs", "volunteer-coverage")
+TABLES = ("shelters", "places", "needs", "volunteer-coverage")
 _ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE)
 
 
@@ -33,14 +33,21 @@ def language_attribute(tag):
     return "lang_" + tag.lower().replace("-", "_")
 
 
-def shelters(db, city):
-    used = {r[0] for r in db.execute("SELECT DISTINCT language FROM shelter_language")}
+def shelters(db, city, official=True):
+    """The city's official list (``official``), or the places the center added: apart,
+    so that a partner never mistakes a dormitory for a designated shelter. Contacts
+    are never exported; a place known only by its district has no coordinates here."""
+    used = {r[0] for r in db.execute(
+        "SELECT DISTINCT language FROM shelter_language WHERE shelter_id IN "
+        "(SELECT id FROM shelter WHERE official = ?)", [int(official)])}
     present = [t for t in languages() if t in used]
-    columns = [("Shelter ID", "#loc+code"), ("Name", "#loc+name"),
-               ("Name (English)", "#loc+name+i_en"), ("Ward", "#adm2+name"),
-               ("Latitude", "#geo+lat"), ("Longitude", "#geo+lon"), ("Type", "#loc+type"),
-               ("Status", "#status"), ("Capacity", "#capacity+num"),
-               ("Evacuees", "#affected+num"), ("Foreign evacuees", "#affected+num+foreign")]
+    columns = [("Shelter ID" if official else "Place ID", "#loc+code"), ("Name", "#loc+name"),
+               ("Name (English)", "#loc+name+i_en"), ("Ward", "#adm2+name")]
+    if not official:
+        columns.append(("District", "#adm3+name"))
+    columns += [("Latitude", "#geo+lat"), ("Longitude", "#geo+lon"), ("Type", "#loc+type"),
+                ("Status", "#status"), ("Capacity", "#capacity+num"),
+                ("Evacuees", "#affected+num"), ("Foreign evacuees", "#affected+num+foreign")]
     columns += [(f"Foreign evacuees: {tag}", f"#affected+num+foreign+{language_attribute(tag)}")
                 for tag in present]
     columns.append(("Updated", "#date+updated"))
@@ -49,17 +56,21 @@ def shelters(db, city):
             "SELECT shelter_id, language, people FROM shelter_language"):
         counts.setdefault(shelter_id, {})[tag] = people
     rows = []
-    for s in db.query("SELECT id, name, name_en, ward, lat, lon, kind, status, capacity, "
-                      "evacuees, updated_at FROM shelter ORDER BY id"):
+    for s in db.query("SELECT id, name, name_en, ward, district, lat, lon, location_approximate, "
+                      "kind, status, capacity, evacuees, updated_at FROM shelter "
+                      "WHERE official = ? ORDER BY id", [int(official)]):
         mine = counts.get(s["id"], {})
         ward = city.ward(s["ward"]) if s["ward"] else None
-        rows.append([s["id"], s["name"], s["name_en"] or "", ward.name("en") if ward else "",
-                     s["lat"] if s["lat"] is not None else "",
-                     s["lon"] if s["lon"] is not None else "", s["kind"], s["status"],
-                     s["capacity"] if s["capacity"] is not None else "", s["evacuees"],
-                     sum(mine.values())] + [mine.get(tag, 0) for tag in present]
+        located = s["lat"] is not None and not s["location_approximate"]
+        row = [s["id"], s["name"], s["name_en"] or "", ward.name("en") if ward else ""]
+        if not official:
+            row.append(s["district"] or "")
+        rows.append(row + [s["lat"] if located else "", s["lon"] if located else "",
+                           s["kind"], s["status"],
+                           s["capacity"] if s["capacity"] is not None else "", s["evacuees"],
+                           sum(mine.values())] + [mine.get(tag, 0) for tag in present]
                     + [s["updated_at"][:10]])
-    return Table("shelters", columns, rows)
+    return Table("shelters" if official else "places", columns, rows)
 
 
 def needs(db, city, now):

@@ -21,6 +21,8 @@ def table(name):
     db, city = get_db(), current_app.extensions["city"]
     if name == "shelters":
         result = hxl.shelters(db, city)
+    elif name == "places":
+        result = hxl.shelters(db, city, official=False)
     elif name == "needs":
         result = hxl.needs(db, city, NOW())
     elif name == "volunteer-coverage":

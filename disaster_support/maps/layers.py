@@ -8,12 +8,15 @@ them critical).
 """
 
 from ..needs.records import ACTIVE
+from ..shelters.places import PUBLIC_KINDS
 from ..shelters.registry import latin_names
 from ..vocabulary import languages, need_categories
 
 SHOWN = ("s.lat IS NOT NULL AND s.lon IS NOT NULL "
          "AND (s.kind != 'emergency_site' OR s.status != 'closed')")
-SHELTER_FIELDS = ("id", "lat", "lon", "status", "evacuees", "foreign", "level", "name", "alt")
+PUBLIC_SHOWN = f"{SHOWN} AND s.kind IN ({', '.join(repr(k) for k in PUBLIC_KINDS)})"
+SHELTER_FIELDS = ("id", "lat", "lon", "status", "evacuees", "foreign", "level", "name", "alt",
+                  "kind", "approx")
 PUBLIC_FIELDS = ("id", "lat", "lon", "status", "name", "alt")
 PUBLIC_MAP_FIELDS = PUBLIC_FIELDS + ("address",)  # the public map's popups show it too
 NEED_FIELDS = ("language", "category", "needs", "people", "critical")
@@ -38,11 +41,11 @@ def alternative_name(shelter, tag):
     return english or romaji
 
 
-def _places(db, extra_columns=""):
+def _places(db, extra_columns="", shown=SHOWN):
     # 4 decimals: about 10 m, plenty for a city map, and a fifth less data
     return db.execute(
         f"SELECT s.id, round(s.lat, 4), round(s.lon, 4), s.status, s.name, s.name_kana, "
-        f"s.name_en, s.name_romaji{extra_columns} FROM shelter s WHERE {SHOWN} ORDER BY s.id")
+        f"s.name_en, s.name_romaji{extra_columns} FROM shelter s WHERE {shown} ORDER BY s.id")
 
 
 def coordinator_layers(db, tag):
@@ -81,11 +84,12 @@ def coordinator_layers(db, tag):
         foreign.setdefault(shelter_id, []).extend([index(language_index, language, tags), people])
         foreign_total[shelter_id] = foreign_total.get(shelter_id, 0) + people
     rows = []
-    for (shelter_id, lat, lon, status, name, kana, english, romaji, evacuees) in _places(
-            db, ", s.evacuees"):
+    for (shelter_id, lat, lon, status, name, kana, english, romaji, evacuees, kind,
+         approximate) in _places(db, ", s.evacuees, s.kind, s.location_approximate"):
         rows.append([shelter_id, lat, lon, status, evacuees, foreign_total.get(shelter_id, 0),
                      level.get(shelter_id, LEVEL_NONE), name, alternative_name(
-                         {"name_kana": kana, "name_en": english, "name_romaji": romaji}, tag)])
+                         {"name_kana": kana, "name_en": english, "name_romaji": romaji}, tag),
+                     kind, approximate])
     shown = {row[0] for row in rows}
     return {
         "fields": SHELTER_FIELDS,
@@ -103,7 +107,7 @@ def public_layers(db, tag):
     rows = [[shelter_id, lat, lon, status, name, alternative_name(
                 {"name_kana": kana, "name_en": english, "name_romaji": romaji}, tag), address]
             for shelter_id, lat, lon, status, name, kana, english, romaji, address
-            in _places(db, ", s.address")]
+            in _places(db, ", s.address", PUBLIC_SHOWN)]
     return {"fields": PUBLIC_MAP_FIELDS, "shelters": rows}
 
 

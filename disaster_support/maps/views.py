@@ -13,7 +13,7 @@ from ..formatting import label_of_category, language_label_text
 from ..i18n import chosen_language
 from ..needs.records import URGENCIES
 from ..notices.views import board_language
-from ..shelters.registry import STATUSES
+from ..shelters.registry import KINDS, STATUSES
 from ..vocabulary import languages, need_categories
 from . import assets, layers
 from .build import build_map
@@ -71,6 +71,8 @@ def _labels(tag, public=False):
         "center": _("the disaster prevention center"),
         "languages": {t: language_label_text(t) for t in languages()},
         "categories": {c: label_of_category(c) for c in need_categories()},
+        "kinds": {k: str(v) for k, v in KINDS.items()},
+        "approximate": _("Position approximate: the centre of the ward"),
     }
 
 

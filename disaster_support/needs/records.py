@@ -15,7 +15,7 @@ from ..live.seen import new_for_clause
 from ..parameters import choice, fits_sqlite, whole_number
 from ..personal_data import looks_personal
 from ..shelters.places import current_id
-from ..shelters.registry import Conflict, ShelterNotFound, ValidationError, get_shelter
+from ..shelters.registry import KIND_GROUPS, Conflict, ShelterNotFound, ValidationError, get_shelter
 from ..text import _l, lazy_pgettext
 from ..vocabulary import languages, need_categories
 
@@ -161,7 +161,7 @@ def record_need(db, shelter_id, values, *, actor, at=None, origin="staff", visit
         except ShelterNotFound:
             raise ValidationError({"shelter_id": _l("%(field)s: no shelter with this ID.",
                                                     field=FIELD_LABELS["shelter_id"])})
-        if shelter["status"] == "closed":
+        if shelter["status"] == "closed" and origin != "patrol":  # a patrol finds people
             raise ValidationError({"shelter_id": _l(
                 "%(field)s: %(name)s is closed. Open the shelter before recording needs.",
                 field=FIELD_LABELS["shelter_id"], name=shelter["name"])})
@@ -228,7 +228,7 @@ def need_events(db, need_id):
     return list(db.query("SELECT * FROM need_event WHERE need_id = ? ORDER BY id", [need_id]))
 
 
-QUEUE_FILTERS = ("ward", "shelter_id", "language", "category", "status", "urgency",
+QUEUE_FILTERS = ("ward", "group", "shelter_id", "language", "category", "status", "urgency",
                  "older_than")
 
 
@@ -245,6 +245,11 @@ def _where(filters, only):
         # covering index of unresolved needs per shelter
         where.append("n.shelter_id IN (SELECT id FROM shelter WHERE ward = ?)")
         params.append(filters["ward"])
+    if filters.get("group") in KIND_GROUPS:
+        kinds = KIND_GROUPS[filters["group"]]
+        where.append(f"n.shelter_id IN (SELECT id FROM shelter WHERE kind IN "
+                     f"({', '.join('?' * len(kinds))}))")
+        params += kinds
     for key in ("shelter_id", "language", "category", "urgency"):
         if filters.get(key):
             where.append(f"n.{key} = ?")

@@ -7,24 +7,40 @@ threshold; and the foreign evacuees per language per ward.
 
 import datetime
 
+from ..shelters.registry import KIND_GROUPS
 from ..vocabulary import languages, need_categories
 
 STALE_MINUTES = 120
 NO_WARD = "none"
 
 
-def need_table(db, *, ward=None, stale_minutes=STALE_MINUTES, now=None):
+def _places(ward, group):
+    """The condition on the places (ward, group of kinds: shelters / other places /
+    at home) as a subquery of shelter IDs, and its parameters; ("", []) for all."""
+    where, params = [], []
+    if ward:
+        where.append("ward = ?")
+        params.append(ward)
+    if group in KIND_GROUPS:
+        where.append(f"kind IN ({', '.join('?' * len(KIND_GROUPS[group]))})")
+        params += KIND_GROUPS[group]
+    if not where:
+        return "", []
+    return f"SELECT id FROM shelter WHERE {' AND '.join(where)}", params
+
+
+def need_table(db, *, ward=None, group=None, stale_minutes=STALE_MINUTES, now=None):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     cutoff = (now - datetime.timedelta(minutes=stale_minutes)).replace(microsecond=0).isoformat()
+    places, place_params = _places(ward, group)
     sql = """
         SELECT n.language, n.category, count(*), sum(n.people), sum(n.created_at <= ?),
                sum(n.urgency = 'critical')
         FROM need n
-        WHERE n.status IN ('open', 'matched', 'in_progress') {ward}
+        WHERE n.status IN ('open', 'matched', 'in_progress') {places}
         GROUP BY n.language, n.category
-    """.format(ward="AND n.shelter_id IN (SELECT id FROM shelter WHERE ward = ?)"
-               if ward else "")
-    params = [cutoff] + ([ward] if ward else [])
+    """.format(places=f"AND n.shelter_id IN ({places})" if places else "")
+    params = [cutoff] + place_params
     cells = {}
     for language, category, needs, people, stale, critical in db.execute(sql, params):
         cells[(language, category)] = {"needs": needs, "people": people, "stale": stale,
@@ -53,22 +69,24 @@ def _index(order, key):
     return order.index(key) if key in order else len(order)
 
 
-def foreign_by_ward(db):
+def foreign_by_ward(db, group=None):
     """Foreign evacuees per language per ward: {language: {ward: people}}; places
     in no ward (outside the city, or a city without wards) count under "none"."""
     table = {}
+    kinds = KIND_GROUPS.get(group)
+    in_group = f"AND s.kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
     for language, ward, people in db.execute(
             "SELECT l.language, s.ward, sum(l.people) FROM shelter_language l "
-            "JOIN shelter s ON s.id = l.shelter_id WHERE s.status != 'closed' "
-            "GROUP BY l.language, s.ward"):
+            f"JOIN shelter s ON s.id = l.shelter_id WHERE s.status != 'closed' {in_group} "
+            "GROUP BY l.language, s.ward", list(kinds or ())):
         table.setdefault(language, {})[ward or NO_WARD] = people
     order = list(languages())
     return dict(sorted(table.items(), key=lambda kv: _index(order, kv[0])))
 
 
-def summary(db, *, ward=None):
+def summary(db, *, ward=None, group=None):
     """The situation as plain data, for the API."""
-    table = need_table(db, ward=ward)
+    table = need_table(db, ward=ward, group=group)
     return {
         "ward": ward,
         "stale_minutes": table["stale_minutes"],
@@ -76,5 +94,6 @@ def summary(db, *, ward=None):
         "cells": [{"language": l, "category": c, **{k: v for k, v in cell.items()
                                                     if k != "shade"}}
                   for (l, c), cell in sorted(table["cells"].items())],
-        "foreign_evacuees": foreign_by_ward(db),
+        "group": group,
+        "foreign_evacuees": foreign_by_ward(db, group),
     }

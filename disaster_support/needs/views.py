@@ -15,7 +15,7 @@ from ..i18n import chosen_language
 from ..live import seen
 from ..local_paths import local_path
 from ..parameters import INT64_MAX, InputError, integer_arg, number_message, whole_number
-from ..shelters import registry
+from ..shelters import places, registry
 from ..shelters.registry import Conflict, ValidationError
 from ..shelters.views import parse_choices, shelter_or_404
 from ..text import _l
@@ -165,13 +165,14 @@ def _back(back, need_id):
 def parse_queue_filters(args, city):
     choices = {
         "ward": {w.id for w in city.wards},
+        "group": set(places.GROUPS),
         "language": set(languages()),
         "category": set(need_categories()),
         "status": {"active", "all", *records.STATUSES},
         "urgency": set(records.URGENCIES),
         "older_than": {str(m) for m in AGE_CHOICES},
     }
-    labels = {"ward": _l("Ward"), "language": _l("Language"), "category": _l("What is needed"),
+    labels = {"ward": _l("Ward"), "group": _l("Where"), "language": _l("Language"), "category": _l("What is needed"),
               "status": _l("Status"), "urgency": _l("Urgency"), "older_than": _l("Older than")}
     filters, errors = parse_choices(args, choices, labels)
     shelter_id = args.get("shelter_id", "").strip()
@@ -201,7 +202,7 @@ def queue():
         claims=claims.claims_of(db, "need", shown), only_new=bool(filters.get("new_for")),
         total=total, people=people, filters=filters, errors=errors, city=city,
         categories=need_categories(), languages=languages(), statuses=records.STATUSES,
-        urgencies=records.URGENCIES, age_choices=AGE_CHOICES,
+        urgencies=records.URGENCIES, age_choices=AGE_CHOICES, groups=places.GROUP_LABELS,
         stale_minutes=situation.STALE_MINUTES), 400 if errors else 200
 
 
@@ -233,9 +234,11 @@ def situation_view():
     db = get_db()
     city = current_app.extensions["city"]
     ward = request.args.get("ward", "")
-    if ward and not city.ward(ward):
+    group = request.args.get("group", "")
+    if (ward and not city.ward(ward)) or (group and group not in places.GROUPS):
         abort(404)
     return render_template(
-        "needs/situation.html", table=situation.need_table(db, ward=ward or None), ward=ward,
-        city=city, categories=need_categories(), by_ward=situation.foreign_by_ward(db),
-        no_ward=situation.NO_WARD)
+        "needs/situation.html", table=situation.need_table(
+            db, ward=ward or None, group=group or None), ward=ward, group=group,
+        groups=places.GROUP_LABELS, city=city, categories=need_categories(),
+        by_ward=situation.foreign_by_ward(db, group or None), no_ward=situation.NO_WARD)

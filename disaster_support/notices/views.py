@@ -15,7 +15,9 @@ from ..i18n import chosen_language
 from ..needs import records as needs
 from ..parameters import whole_number
 from ..shelters import registry
+from ..shelters.places import PUBLIC_KINDS
 from ..shelters.registry import Conflict, ValidationError
+from ..shelters.views import shelter_or_404
 from ..vocabulary import languages, need_categories
 from . import publishing, records
 from .render import render, render_all
@@ -323,6 +325,7 @@ def board_language():
 def boards():
     shelters = registry.list_shelters(get_db(), status="open", sort="ward")
     shelters += registry.list_shelters(get_db(), status="full", sort="ward")
+    shelters = [s for s in shelters if s["kind"] in PUBLIC_KINDS]
     return render_template("notices/boards.html", shelters=shelters, tag=board_language(),
                            languages=languages(), city=current_app.extensions["city"])
 
@@ -331,10 +334,7 @@ def boards():
 @access("public")
 def board(shelter_id):
     db = get_db()
-    try:
-        shelter = registry.get_shelter(db, shelter_id)
-    except registry.ShelterNotFound:
-        abort(404)
+    shelter = shelter_or_404(shelter_id)  # a merged place's QR code leads to its successor
     tag = board_language()
     notices = records.board_order(records.board_notices(db, shelter_id))
     names = records.names_for(db, notices)
@@ -376,10 +376,7 @@ def print_choice(notice_id):
 def poster(shelter_id, notice_id):
     """An A4 poster of one notice for one shelter, in the chosen languages."""
     db = get_db()
-    try:
-        shelter = registry.get_shelter(db, shelter_id)
-    except registry.ShelterNotFound:
-        abort(404)
+    shelter = shelter_or_404(shelter_id)
     notice = _notice_or_404(notice_id)
     if notice["state"] != "published" and not current().is_coordinator:
         abort(404)
@@ -397,10 +394,7 @@ def poster(shelter_id, notice_id):
 @access("shelter")
 def sheet(shelter_id):
     """The wall sheet of a shelter: a QR code per language to its board."""
-    try:
-        shelter = registry.get_shelter(get_db(), shelter_id)
-    except registry.ShelterNotFound:
-        abort(404)
+    shelter = shelter_or_404(shelter_id)
     codes = [(tag, entry["autonym"], qr_svg(board_url(shelter_id, tag), scale=3))
              for tag, entry in languages().items()]
     return render_template("notices/sheet.html", shelter=shelter, codes=codes,

@@ -27,6 +27,9 @@ ADDED_KINDS = ("temporary_shelter", "religious_facility", "dormitory", "hotel", 
                "car_sleeping", "at_home")
 # The situation's and the lists' filter: shelters / other places / at home.
 GROUPS = KIND_GROUPS
+# The places the public sees (the board list, the public map): where people can go. A
+# dormitory, a car park or a district's people at home are for the center's eyes.
+PUBLIC_KINDS = ("designated_shelter", "welfare_shelter", "emergency_site", "temporary_shelter")
 GROUP_LABELS = {
     "shelters": _l("Shelters"),
     "other": _l("Other places"),
@@ -168,7 +171,7 @@ def create_place(db, values, city, *, actor, at=None):
             [place_id, clean["kind"], clean["name"], clean["ward"], clean["district"],
              clean["address"], clean["lat"], clean["lon"], clean["contact"], clean["status"],
              city.code, int(approximate), now, actor.name, now, actor.name])
-        record_changes(db, place_id, [("created", None, clean["name"])], actor=actor, at=now)
+        record_changes(db, place_id, [("added", None, clean["name"])], actor=actor, at=now)
         record(db, actor, "create", "shelter", place_id, at=now,
                after={k: v for k, v in clean.items() if k != "contact"})
         if rest:

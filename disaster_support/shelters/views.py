@@ -8,9 +8,10 @@ from markupsafe import Markup, escape
 from ..accounts.access import access, current
 from ..db import get_db
 from ..parameters import integer_arg
+from ..patrols import visits
 from ..text import _l
 from ..vocabulary import languages
-from . import registry
+from . import places, registry
 
 bp = Blueprint("shelters", __name__, url_prefix="/shelters")
 
@@ -19,10 +20,16 @@ MAX_PAGE = 1_000_000  # far past the last page; the offset stays an SQLite integ
 
 
 def shelter_or_404(shelter_id):
-    """The shelter of a page's URL (for every blueprint), or the 404 page."""
+    """The shelter of a page's URL (for every blueprint), or the 404 page. A place
+    merged into another: the same page of that one (printed QR codes keep working)."""
+    db = get_db()
     try:
-        return registry.get_shelter(get_db(), shelter_id)
+        return registry.get_shelter(db, shelter_id)
     except registry.ShelterNotFound:
+        successor = places.current_id(db, shelter_id)
+        if successor != shelter_id and request.method == "GET" and request.endpoint:
+            arguments = {**(request.view_args or {}), "shelter_id": successor}
+            abort(redirect(url_for(request.endpoint, **arguments, **request.args)))
         abort(404)
 
 
@@ -94,12 +101,13 @@ def parse_filters(args, city):
         "ward": {w.id for w in city.wards},
         "status": set(registry.STATUSES),
         "kind": set(registry.KINDS),
+        "group": set(places.GROUPS),
         "language": set(languages()),
         "fact": set(registry.FACTS),
         "sort": set(registry.SORTS),
     }
     labels = {
-        "ward": _l("Ward"), "status": _l("Status"), "kind": _l("Type"),
+        "ward": _l("Ward"), "status": _l("Status"), "kind": _l("Type"), "group": _l("Where"),
         "language": _l("Language of foreign evacuees"), "fact": _l("Facility"),
         "sort": _l("Sort by"),
     }
@@ -124,22 +132,21 @@ def index():
         "shelters/index.html", shelters=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,
         page=page, filters=filters, errors=errors, city=city,
         statuses=registry.STATUSES, kinds=registry.KINDS, facts=registry.FACTS,
-        languages=languages(),
+        languages=languages(), groups=places.GROUP_LABELS,
     ), 400 if errors else 200
 
 
-def _detail(shelter_id, errors=None, form=None, status=200):
+def _detail(shelter_id, errors=None, form=None, status=200, place_form=None):
     db = get_db()
-    try:
-        shelter = registry.get_shelter(db, shelter_id)
-    except registry.ShelterNotFound:
-        abort(404)
+    shelter = shelter_or_404(shelter_id)
     return render_template(
         "shelters/detail.html", shelter=shelter, history=registry.shelter_history(db, shelter_id),
         city=current_app.extensions["city"], statuses=registry.STATUSES,
         kinds=registry.KINDS, hazards=registry.HAZARDS, facts=registry.FACTS,
         field_labels=registry.FIELD_LABELS, languages=languages(), errors=errors or {},
-        form=form,
+        form=form, place_form=place_form, added_kinds=places.ADDED_KINDS,
+        place_fields=places.PLACE_FIELDS, visits=visits.recent_visits(db, shelter_id),
+        last_visit=visits.last_visit(db, shelter_id),
     ), status
 
 
@@ -186,3 +193,77 @@ def update(shelter_id):
     else:
         flash(_("Nothing changed."), "info")
     return redirect(url_for("shelters.detail", shelter_id=shelter_id))
+
+
+# --- Places the center adds, and merging two records of one place -------------------
+
+def place_values(form):
+    values = {key: form.get(key, "") for key in places.PLACE_FIELDS}
+    values["languages"] = {tag: form.get(f"lang-{tag}", "") for tag in languages()}
+    if not any(values["languages"].values()):
+        del values["languages"]
+    for key in registry.NAME_FIELDS:
+        if form.get(key):
+            values[key] = form[key]
+    for fact in registry.FACTS:
+        if form.get(fact):
+            values[fact] = form[fact]
+    return values
+
+
+def _new_place_page(errors=None, form=None, status=200):
+    return render_template(
+        "shelters/new.html", errors=errors or {}, form=form or {}, kinds=registry.KINDS,
+        added_kinds=places.ADDED_KINDS, fields=places.PLACE_FIELDS, facts=registry.FACTS,
+        city=current_app.extensions["city"], statuses=registry.STATUSES,
+        languages=languages()), status
+
+
+@bp.get("/new")
+@access("coordinator")
+def new_place():
+    return _new_place_page(form={"kind": request.args.get("kind", ""), "status": "open"})
+
+
+@bp.post("/new")
+@access("coordinator")
+def create_place():
+    try:
+        place = places.create_place(get_db(), place_values(request.form),
+                                    current_app.extensions["city"],
+                                    actor=current().actor("form"))
+    except registry.ValidationError as exc:
+        return _new_place_page(errors=exc.errors, form=request.form, status=400)
+    flash(_("Place added: %(name)s.", name=place["name"]), "success")
+    return redirect(url_for("shelters.detail", shelter_id=place["id"]))
+
+
+@bp.post("/<shelter_id>/place")
+@access("coordinator")
+def update_place(shelter_id):
+    shelter_or_404(shelter_id)
+    values = {k: request.form.get(k, "") for k in places.PLACE_FIELDS
+              if k not in ("kind", "status", "evacuees")}
+    try:
+        changes = places.update_place(get_db(), shelter_id, values,
+                                      current_app.extensions["city"],
+                                      actor=current().actor("form"))
+    except registry.ValidationError as exc:
+        return _detail(shelter_id, errors=exc.errors, place_form=request.form, status=400)
+    flash(_("Saved: %(count)s change(s).", count=len(changes)) if changes
+          else _("Nothing changed."), "success" if changes else "info")
+    return redirect(url_for("shelters.detail", shelter_id=shelter_id))
+
+
+@bp.post("/<shelter_id>/merge")
+@access("coordinator")
+def merge_place(shelter_id):
+    shelter_or_404(shelter_id)
+    into = request.form.get("into", "").strip()[:40]
+    try:
+        target = places.merge_places(get_db(), shelter_id, into, actor=current().actor("form"))
+    except registry.ValidationError as exc:
+        return _detail(shelter_id, errors=exc.errors, status=400)
+    flash(_("Merged into %(name)s: needs, visits and history moved.", name=target["name"]),
+          "success")
+    return redirect(url_for("shelters.detail", shelter_id=target["id"]))

@@ -134,6 +134,10 @@
         box.appendChild(node("p", {}, [link(data.urls.board, s.id, labels.board)]));
         return box;
       }
+      if (labels.kinds && s.kind) {
+        box.appendChild(node("p", {class: "kind"}, [labels.kinds[s.kind] || s.kind]));
+      }
+      if (s.approx) box.appendChild(node("p", {class: "approx"}, [labels.approximate]));
       box.appendChild(node("p", {}, [labels.evacuees + ": " + number(s.evacuees) + " · " +
                                      labels.foreign + ": " + number(s.foreign)]));
       var foreign = groups(data.foreign[s.id], 2);
@@ -182,7 +186,8 @@
         var level = kind === "public" ? "public" : s.level;
         return L.circleMarker([s.lat, s.lon], {
           radius: kind === "public" ? 8 : radius(s.evacuees), level: s.level || 0,
-          className: "shelter lvl-" + level + " st-" + s.status, weight: 2
+          className: "shelter lvl-" + level + " st-" + s.status +
+            (s.kind ? " kind-" + s.kind : "") + (s.approx ? " approx" : ""), weight: 2
         }).bindPopup(function () { return shelterPopup(s); }, {maxWidth: 360})
           .bindTooltip(function () { return node("span", {lang: "ja"}, [s.name]); },
                        {direction: "top"});
