@@ -1,0 +1,1 @@
+"""Patrol rounds: which places to visit, by which team, in which order; visits."""
