@@ -14,7 +14,9 @@ from .db import write_transaction as db_transaction
 from .errors import render_error
 from .needs import records, situation
 from .needs.views import AGE_CHOICES, parse_queue_filters
-from .parameters import INT64_MAX, integer_arg, json_object
+from .parameters import INT64_MAX, integer_arg, json_object, whole_number
+from .patrols import rounds as patrol_rounds
+from .patrols import visits as patrol_visits
 from .shelters import registry
 from .shelters.views import parse_filters
 from .text import _l
@@ -118,8 +120,9 @@ def create_need():
         return render_error(400, _l("Some fields are not valid; nothing was saved."),
                             {"shelter_id": _l("Shelter: give the shelter's ID.")})
     try:
-        need, created = records.record_need(get_db(), shelter_id, values,
-                                            actor=current().actor("api"))
+        need, created = records.record_need(
+            get_db(), shelter_id, values, actor=current().actor("api"),
+            origin="patrol" if current().patrol_team_id else "staff")
     except registry.ValidationError as exc:
         return render_error(400, _l("Some fields are not valid; nothing was saved."),
                             exc.errors)
@@ -171,6 +174,30 @@ def _conflict(exc, current_record):
     return jsonify({"error": str(_l("Changed meanwhile by someone else: nothing was saved.")),
                     "errors": {k: str(v) for k, v in exc.errors.items()},
                     **current_record}), 409
+
+
+@bp.post("/visits")
+@access("signed_in")
+def record_visit():
+    """A visit, sent by the outbox of a team's phone (exactly once by client_id)."""
+    values = json_object(request, patrol_visits.FIELD_LABELS)
+    db = get_db()
+    who = current()
+    team_id = whole_number(values.get("team_id"))
+    allowed = who.is_coordinator or (
+        who.patrol_team_id is not None and who.patrol_team_id == team_id and
+        who.may_see_shelter(values.get("place_id"))) or (
+        who.kind == "user" and team_id in patrol_rounds.teams_of_user(db, who.user_id))
+    if not allowed:
+        return render_error(403, _l("This team's visits are recorded by its members and "
+                                    "the coordinators."))
+    try:
+        visit, created = patrol_visits.record_visit(db, values, actor=who.actor("api"))
+    except registry.ValidationError as exc:
+        return render_error(400, _l("Some fields are not valid; nothing was saved."),
+                            exc.errors)
+    return jsonify({"visit": {"id": visit["id"], "place_id": visit["place_id"],
+                              "at": visit["at"]}, "created": created}), 201 if created else 200
 
 
 @bp.get("/situation")

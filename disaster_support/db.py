@@ -674,11 +674,39 @@ MIGRATIONS = [
         at TEXT NOT NULL
     );
     """,
+    # 12: a patrol team's phone joins like a shelter tablet, with a link scoped to its
+    # team (and so to the places of its route) instead of one shelter. The team may live
+    # in a drill's database, so it is not a foreign key of this (live) table.
+    """
+    CREATE TABLE device_new (
+        id INTEGER PRIMARY KEY,
+        shelter_id TEXT REFERENCES shelter (id) ON DELETE CASCADE,
+        patrol_team_id INTEGER,
+        label TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        language TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT,
+        revoked_by TEXT,
+        CHECK ((shelter_id IS NULL) <> (patrol_team_id IS NULL))
+    );
+    INSERT INTO device_new (id, shelter_id, label, token_hash, language, created_at,
+        created_by, expires_at, last_used_at, revoked_at, revoked_by)
+    SELECT id, shelter_id, label, token_hash, language, created_at, created_by, expires_at,
+        last_used_at, revoked_at, revoked_by FROM device;
+    DROP TABLE device;
+    ALTER TABLE device_new RENAME TO device;
+    CREATE INDEX device_shelter ON device (shelter_id);
+    CREATE INDEX device_patrol_team ON device (patrol_team_id);
+    """,
 ]
 
 # Migrations that rebuild a table others refer to: SQLite's own recipe turns foreign
 # keys off around them (a DROP would otherwise cascade) and checks them before commit.
-REBUILDS = {10}
+REBUILDS = {10, 11}
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -160,6 +160,21 @@ def people_template(tmp_path_factory):
     ids["place"] = places.create_place(db, {"kind": "dormitory", "name": "技能実習生寮",
                                             "ward": "chuo", "languages": {"vi": 12}},
                                        load_city(SHIPPED), actor=actor)["id"]
+    # a patrol round on its way: team 1 (the volunteer) visits Kamimizo, then the dormitory
+    now = "2026-11-25T00:00:00+00:00"
+    ids["round"] = db.execute(
+        "INSERT INTO patrol_round (name, status, start_lat, start_lon, created_at, created_by, "
+        "updated_at) VALUES ('巡回', 'active', 35.5714, 139.3733, ?, 'test', ?)",
+        [now, now]).lastrowid
+    ids["team"] = db.execute("INSERT INTO patrol_team (round_id, name, distance_m) "
+                             "VALUES (?, '1', 5000)", [ids["round"]]).lastrowid
+    db.execute("INSERT INTO patrol_member VALUES (?, ?)", [ids["team"], ids["volunteer_record"]])
+    db.execute("INSERT INTO patrol_stop (team_id, position, place_id) VALUES (?, 1, ?), "
+               "(?, 2, ?)", [ids["team"], KAMIMIZO, ids["team"], ids["place"]])
+    ids["visit"] = db.execute(
+        "INSERT INTO visit (client_id, place_id, team_id, at, recorded_at, actor, people, "
+        "follow_up, follow_up_status) VALUES ('template-visit-1', ?, ?, ?, ?, 'test', 3, "
+        "'call back', 'open')", [ids["place"], ids["team"], now, now]).lastrowid
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return folder, ids

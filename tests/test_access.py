@@ -66,6 +66,20 @@ ROUTES = {
                                                                   "ward": "chuo"}, COORDINATORS),
     "shelters.merge_place": ("POST", "/shelters/{place}/merge", {"into": KAMIMIZO},
                              COORDINATORS),
+    "patrols.index": ("GET", "/patrols", None, COORDINATORS),
+    "patrols.plan": ("GET", "/patrols/plan", None, COORDINATORS),
+    "patrols.start": ("POST", "/patrols", {"name": "x"}, COORDINATORS),
+    "patrols.round_page": ("GET", "/patrols/{round}", None, COORDINATORS),
+    "patrols.finish": ("POST", "/patrols/{round}/done", {}, COORDINATORS),
+    "patrols.team_pack": ("GET", "/patrols/teams/{team}/pack", None, COORDINATORS),
+    "patrols.team_link": ("POST", "/patrols/teams/{team}/link", {}, COORDINATORS),
+    "patrols.team_page": ("GET", "/patrol/{team}", None, COORDINATORS | {"volunteer"}),
+    "api.record_visit": ("POST", "/api/v1/visits", {
+        "client_id": "access-visit-1", "place_id": KAMIMIZO, "team_id": "{team}"},
+        COORDINATORS | {"volunteer"}),
+    "patrols.record_visit_form": ("POST", "/patrol/{team}/visits", {
+        "client_id": "access-visit-2", "place_id": KAMIMIZO}, COORDINATORS | {"volunteer"}),
+    "patrols.follow_up_done": ("POST", "/patrols/follow-ups/{visit}/done", {}, COORDINATORS),
     "needs.tablet": ("GET", f"/shelters/{KAMIMIZO}/tablet", None, KAMIMIZO_STAFF),
     "needs.record": ("POST", f"/shelters/{KAMIMIZO}/needs",
                      {"client_id": "access-test-1", "category": "water", "language": "vi",
@@ -185,7 +199,8 @@ SETUP = {
 }
 # Answers that are right for an allowed role though not a success: signing out leads to
 # the sign-in page; this app has no tile file (tiles are tested with one in test_maps).
-ANSWERS = {"accounts.sign_out": 302, "maps.tile": 404}
+ANSWERS = {"accounts.sign_out": 302, "maps.tile": 404,
+           "patrols.start": 400}  # nobody is checked in: refused, naming why
 
 
 def prepare(app, db, people, endpoint):

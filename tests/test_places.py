@@ -130,8 +130,8 @@ def test_exports_keep_the_citys_list_apart(app, db, people, coordinator_client):
     official, added = rows("shelters"), rows("places")
     assert car_park["id"] not in {r[0] for r in official[2:]}
     assert KAMIMIZO in {r[0] for r in official[2:]}
-    assert [r[0] for r in added[2:]] == [car_park["id"]]
-    header = dict(zip(added[0], added[2]))
+    assert [r[0] for r in added[2:]] == [people["place"], car_park["id"]]  # + the dormitory
+    header = dict(zip(added[0], added[3]))
     assert header["Type"] == "car_sleeping" and header["District"] == ""
     assert header["Latitude"] == ""  # known by ward only: no invented coordinates
     assert header["Foreign evacuees: pt"] == "12"

@@ -32,6 +32,7 @@ class Principal:
     must_change_password: bool = False
     language: str | None = None
     via_token: bool = False
+    patrol_team_id: int | None = None  # a patrol team's phone: the places of its route
 
     @property
     def signed_in(self):
@@ -101,9 +102,15 @@ def _user_principal(user, via_token=False):
 
 
 def _device_principal(device, via_token=False):
+    team = device["patrol_team_id"]
+    # A patrol phone may use the tablet pages of the places on its team's route, in the
+    # operational database (a drill's round during a drill).
+    shelters = frozenset([device["shelter_id"]]) if team is None else frozenset(
+        r[0] for r in get_db().execute("SELECT place_id FROM patrol_stop WHERE team_id = ?",
+                                       [team]))
     return Principal("device", f"device:{device['id']}:{device['label']}", "shelter_staff",
-                     device_id=device["id"], shelters=frozenset([device["shelter_id"]]),
-                     language=device["language"], via_token=via_token)
+                     device_id=device["id"], shelters=shelters, language=device["language"],
+                     via_token=via_token, patrol_team_id=team)
 
 
 def _from_token(token):

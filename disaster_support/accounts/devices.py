@@ -41,8 +41,33 @@ def issue_device(db, shelter_id, label, *, actor, days=7, now=None):
     return cursor.lastrowid, token
 
 
+def issue_patrol_device(db, team_id, label, *, actor, days=3, now=None):
+    """A link for a patrol team's phone: (device id, token). ``team_id`` is checked by
+    the caller against the operational database (the team may be a drill's)."""
+    label = (label or "").strip()
+    errors = {}
+    if not label or len(label) > 60:
+        errors["label"] = _l("Name of the tablet: 1 to 60 characters, e.g. “Gym tablet 1”.")
+    if days not in LIFETIMES_DAYS:
+        errors["days"] = _l("Valid for: choose %(choices)s days.",
+                            choices=", ".join(map(str, LIFETIMES_DAYS)))
+    if errors:
+        raise ValidationError(errors)
+    token = new_token()
+    now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    expires = (now + datetime.timedelta(days=days)).isoformat()
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT INTO device (patrol_team_id, label, token_hash, created_at, created_by, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [team_id, label, hash_token(token), now.isoformat(), actor.name, expires])
+        record(db, actor, "create", "device", cursor.lastrowid,
+               after={"patrol_team_id": team_id, "label": label, "expires_at": expires})
+    return cursor.lastrowid, token
+
+
 def list_devices(db, shelter_id=None):
-    sql = ("SELECT d.*, s.name AS shelter_name FROM device d JOIN shelter s ON s.id = "
+    sql = ("SELECT d.*, s.name AS shelter_name FROM device d LEFT JOIN shelter s ON s.id = "
            "d.shelter_id")
     params = []
     if shelter_id:

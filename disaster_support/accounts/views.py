@@ -300,9 +300,12 @@ def join(token):
     device = devices.device_for_token(db, token)
     if device is None:
         return render_template("accounts/join.html", device=None), 401
-    shelter = get_shelter(db, device["shelter_id"])
+    team = device["patrol_team_id"]
+    shelter = None if team else get_shelter(db, device["shelter_id"])
     if request.method == "POST":
         sign_in_device(device)
         devices.touch(db, device)
+        if team:
+            return redirect(url_for("patrols.team_page", team_id=team))
         return redirect(url_for("needs.tablet", shelter_id=shelter["id"]))
     return render_template("accounts/join.html", device=device, shelter=shelter)

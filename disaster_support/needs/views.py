@@ -13,8 +13,11 @@ from ..claims.views import held_by_other, warn_held
 from ..db import get_db
 from ..i18n import chosen_language
 from ..live import seen
+from ..notices import records as notice_records
+from ..notices.render import render as render_notice
 from ..local_paths import local_path
 from ..parameters import INT64_MAX, InputError, integer_arg, number_message, whole_number
+from ..patrols import rounds
 from ..shelters import places, registry
 from ..shelters.registry import Conflict, ValidationError
 from ..shelters.views import parse_choices, shelter_or_404
@@ -36,6 +39,27 @@ def tablet_languages(shelter):
     return present + others
 
 
+def patrol_visit(db, shelter):
+    """On a patrol team's phone (or with ?team= for a member or a coordinator): the
+    team and the notices valid at this place, for the visit form; else None."""
+    who = current()
+    team_id = who.patrol_team_id or whole_number(request.args.get("team"))
+    if not team_id:
+        return None
+    try:
+        team = rounds.team(db, team_id)
+    except rounds.RoundNotFound:
+        return None
+    member = who.kind == "user" and team_id in rounds.teams_of_user(db, who.user_id)
+    if not (who.is_coordinator or member or who.patrol_team_id == team_id):
+        return None
+    shown = notice_records.board_notices(db, shelter["id"])
+    names = notice_records.names_for(db, shown)
+    tag = chosen_language()
+    return {"team": team, "client_id": uuid.uuid4().hex,
+            "notices": [(n, render_notice(n, tag, names).title) for n in shown]}
+
+
 def render_tablet(shelter, errors=None, form=None, status=200):
     db = get_db()
     active = records.list_needs(db, shelter_id=shelter["id"], limit=50)
@@ -49,7 +73,7 @@ def render_tablet(shelter, errors=None, form=None, status=200):
         shelter_statuses=registry.STATUSES,
         client_id=uuid.uuid4().hex, errors=errors or {}, form=form or {},
         transitions=records.TRANSITIONS, max_note=records.MAX_NOTE,
-        stale_minutes=situation.STALE_MINUTES), status
+        stale_minutes=situation.STALE_MINUTES, patrol=patrol_visit(db, shelter)), status
 
 
 @bp.get("/shelters/<shelter_id>/tablet")
@@ -70,8 +94,9 @@ def record(shelter_id):
     if form.get("confirm_personal"):
         values["confirm_personal"] = "1"
     try:
-        need, created = records.record_need(get_db(), shelter_id, values,
-                                            actor=current().actor("form"))
+        need, created = records.record_need(
+            get_db(), shelter_id, values, actor=current().actor("form"),
+            origin="patrol" if current().patrol_team_id else "staff")
     except ValidationError as exc:
         return render_tablet(shelter, errors=exc.errors, form=form, status=400)
     label = category_label(need["category"], chosen_language())

@@ -132,10 +132,34 @@
                         what: (need.querySelector(".what") || need).textContent.trim()}});
   }
 
+  // A patrol team's visit: counts met, notices handed over, a note, a follow-up. Its
+  // client id makes a second sending record nothing, like a need's.
+  function queueVisit(form) {
+    var data = new FormData(form);
+    var counts = {}, met = 0;
+    form.querySelectorAll("input[name^='met-']").forEach(function (input) {
+      if (input.value.trim()) {
+        counts[input.name.slice(4)] = /^\d+$/.test(input.value.trim()) ?
+          Number(input.value.trim()) : input.value;
+        met += Number(input.value) || 0;
+      }
+    });
+    var body = {client_id: data.get("client_id"), place_id: shelterId,
+                team_id: Number(form.getAttribute("data-team")), languages: counts,
+                notices: data.getAll("notices").map(Number), note: data.get("note") || "",
+                follow_up: data.get("follow_up") || "", at: new Date().toISOString()};
+    form.reset();
+    form.querySelector("input[name=client_id]").value = newId();
+    return add({shelter: shelterId, kind: "visit", method: "POST",
+                url: form.getAttribute("data-visits"), body: body, state: "waiting",
+                queued: new Date().toISOString(), label: {num: met}});
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var queued = null;
-    if (form.classList.contains("need-form")) queued = queueNeed(form, event.submitter);
+    if (form.classList.contains("visit-form")) queued = queueVisit(form);
+    else if (form.classList.contains("need-form")) queued = queueNeed(form, event.submitter);
     else if (form.classList.contains("headcount")) queued = queueHeadcount(form);
     else if (form.closest("#needs") && event.submitter && event.submitter.name === "status") {
       queued = queueStatus(form, event.submitter);
@@ -170,6 +194,8 @@
         Number(item.label.num) === 1 ? text.recorded_one : text.recorded_other, item.label));
     } else if (item.kind === "headcount") {
       say(text.headcount_saved);
+    } else if (item.kind === "visit") {
+      say(answer.created === false ? text.visit_duplicate : text.visit_saved);
     } else {
       say(O.fill(text.status_saved, item.label));
     }
@@ -267,6 +293,7 @@
       return [item.label.what, item.label.language, people(item.label.num)].join(" · ");
     }
     if (item.kind === "status") return item.label.what + " → " + item.label.status;
+    if (item.kind === "visit") return O.fill(text.visit, item.label);
     var heading = document.querySelector("#headcount h2");
     return heading ? heading.textContent : "";
   }

@@ -6,8 +6,8 @@ const SHELL = "ds-shell-{{ version }}";
 const PAGES = "ds-pages";  // not versioned: kept pages survive an update of the app
 const PRECACHE = {{ precache | tojson }};
 // The pages that work offline: a shelter's tablet page and conversation board, the
-// boards, the public map.
-const PAGE = /^\/(shelters\/[^/]+\/(tablet|talk(\/[^/]+){0,2})|board|board\/[^/]+|board\/map|offline)$/;
+// boards, the public map, a patrol team's route.
+const PAGE = /^\/(shelters\/[^/]+\/(tablet|talk(\/[^/]+){0,2})|board|board\/[^/]+|board\/map|patrol\/\d+|offline)$/;
 const FILES = /^\/(static|vendor|talk\/audio)\//;
 
 self.addEventListener("install", (event) => {
