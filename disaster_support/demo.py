@@ -60,6 +60,8 @@ def load_demo(app):
     needs = _demo_needs(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
     _demo_notices(db, chosen[:OPEN_SHELTERS + FULL_SHELTERS])
     _demo_volunteers(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS], city)
+    needs += _demo_places(db, city)
+    _demo_patrol(db, city)
     _demo_drill(app, random.Random(20261118))
     return {"shelters": registry.count_shelters(db)["shelters"],
             "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total, "needs": needs,
@@ -260,6 +262,80 @@ def _demo_volunteers(db, rng, shelters, city):
     assignments.propose(db, actor=DEMO)
     for proposal in assignments.list_assignments(db, status="proposed")[:8]:
         assignments.confirm(db, proposal["id"], actor=DEMO)
+
+
+# Where foreign residents are on the first evening besides the shelters (as in Kumamoto,
+# Joso and Noto): a mosque, a dormitory of technical interns, a supermarket car park where
+# families sleep in their cars, people staying at home in Midori-ku.
+DEMO_PLACES = [
+    ({"kind": "religious_facility", "name": "相模大野 礼拝所（モスク）", "lat": "35.5318",
+      "lon": "139.4362", "address": "相模原市南区相模大野", "contact": "礼拝所 代表",
+      "evacuees": "48", "languages": {"id": 32, "en": 12}, "food_halal": "1",
+      "prayer_space": "1", "name_romaji": "Sagami-Ono Reihaisho",
+      "name_en": "Sagami-Ono Mosque (prayer hall)"},
+     [("food", "id", 30, "high", "Halal food only: no pork, no alcohol"),
+      ("religion", "id", 12, "normal", "Prayer times: can the hall stay open at night?")]),
+    ({"kind": "dormitory", "name": "田名 技能実習生寮", "lat": "35.5905", "lon": "139.3505",
+      "address": "相模原市中央区田名", "contact": "監理団体 担当者", "evacuees": "26",
+      "languages": {"vi": 22, "id": 4}, "name_romaji": "Tana Ginou Jisshusei Ryo",
+      "name_en": "Tana dormitory of technical interns"},
+     [("interpretation", "vi", 22, "high", "Company says come to work tomorrow: is it safe?"),
+      ("information", "vi", 22, "normal", "Where to get water near the dormitory")]),
+    ({"kind": "car_sleeping", "name": "スーパー駐車場（車中泊）", "lat": "35.5449",
+      "lon": "139.4150", "address": "相模原市南区", "evacuees": "17",
+      "languages": {"pt": 9, "es": 6}, "name_romaji": "Super Chushajo Shachuhaku",
+      "name_en": "Supermarket car park (people sleeping in cars)"},
+     [("medical", "pt", 1, "critical", "Leg pain and swelling after two nights in the car"),
+      ("water", "es", 6, "normal", "")]),
+    ({"kind": "at_home", "name": "緑区 在宅避難（橋本）", "ward": "midori",
+      "district": "緑区橋本", "evacuees": "20", "languages": {"zh-Hans": 14, "tl": 6},
+      "name_romaji": "Midori-ku Zaitaku Hinan Hashimoto",
+      "name_en": "Staying at home, Hashimoto (Midori-ku)"},
+     [("information", "zh-Hans", 14, "normal", "Is tap water safe to drink?"),
+      ("food", "tl", 6, "normal", "")]),
+]
+
+
+def _demo_places(db, city):
+    """The places beyond the shelters, with their needs, once; returns the needs added."""
+    from .shelters import places
+
+    if db.execute("SELECT count(*) FROM shelter WHERE official = 0").fetchone()[0]:
+        return 0
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    created = 0
+    for number, (values, place_needs) in enumerate(DEMO_PLACES):
+        place = places.create_place(db, values, city, actor=DEMO)
+        for index, (category, language, people, urgency, note) in enumerate(place_needs):
+            at = (now - datetime.timedelta(minutes=40 + 25 * index + 7 * number)).isoformat()
+            _, new = records.record_need(db, place["id"], {
+                "client_id": f"demo-place-{number}-{index}", "category": category,
+                "language": language, "people": people, "urgency": urgency, "note": note},
+                actor=DEMO, at=at, origin="patrol" if number < 2 else "staff")
+            created += new
+    return created
+
+
+def _demo_patrol(db, city):
+    """A patrol round on its way: two teams, the first has visited its first place."""
+    from .patrols import rounds, visits
+
+    if db["patrol_round"].count:
+        return
+    try:
+        round_id = rounds.create_round(db, city, {"teams": 2, "stops_per_team": 4,
+                                                  "team_size": 2}, name="夕方の巡回", actor=DEMO)
+    except registry.ValidationError:
+        return  # nobody checked in (a city's own demo data)
+    first = rounds.get_round(db, round_id)["teams"][0]
+    stop = first["stops"][0]
+    counts = {tag: max(1, people - 1) for tag, people in stop["languages"].items()}
+    visits.record_visit(db, {
+        "client_id": f"demo-visit-{round_id}", "place_id": stop["place_id"],
+        "team_id": first["id"], "languages": counts, "notices": [],
+        "note": "Most people have eaten; few know where the consultation desk is.",
+        "follow_up": "Bring the consultation-desk notice in their languages tomorrow."},
+        actor=DEMO)
 
 
 def _spread(rng, people):

@@ -36,7 +36,7 @@ def test_instance_from_the_environment(tmp_path):
 
 def test_demo_is_idempotent(cli, db):
     first = cli("demo")
-    assert "Demo data loaded: 168 places, 33 shelters open" in first.output
+    assert "Demo data loaded: 172 places, 33 shelters open" in first.output
     changes = db["shelter_change"].count
     cli("demo")
     assert db["shelter_change"].count == changes

@@ -285,3 +285,29 @@ def test_security_actions_taken_during_a_drill_hold_after_it(app, people, cli, c
     assert drill_db.execute("SELECT count(*) FROM device").fetchone()[0] == 0
     assert drill_db.execute("SELECT count(*) FROM api_token").fetchone()[0] == 0
     assert {r[0] for r in drill_db.execute("SELECT password_hash FROM user")} == {"!"}
+
+
+def test_a_patrol_inject_adds_the_place_it_found_with_its_needs(app, people, cli, clock):
+    """The flood scenario: at T+75 a patrol team finds 8 Nepali speakers in a factory
+    dormitory. The place is added (beyond the official list) with its needs, once; the
+    live database never sees it."""
+    before = live_bytes(app)
+    assert cli("drill", "start", "typhoon-flood-midori", "--speed", "manual").exit_code == 0
+    conn = database.connect(runs.active_drill(app)["database"])
+    inject = next(i for i in runs.pending(conn) if i["kind"] == "place")
+    with app.app_context():
+        assert runs.deliver(conn, inject["id"], database.utcnow()) is True
+        assert runs.deliver(conn, inject["id"], database.utcnow()) is False
+    result = json.loads(conn.execute("SELECT result FROM drill_inject WHERE id = ?",
+                                     [inject["id"]]).fetchone()[0])
+    place = conn.execute("SELECT kind, name, ward, official, location_approximate FROM shelter "
+                         "WHERE id = ?", [result["place"]]).fetchone()
+    assert tuple(place) == ("dormitory", "津久井 工場寮", "midori", 0, 1)
+    assert conn.execute("SELECT people FROM shelter_language WHERE shelter_id = ? AND "
+                        "language = 'ne'", [result["place"]]).fetchone()[0] == 8
+    assert [tuple(r) for r in conn.execute(
+        "SELECT category, origin, status FROM need WHERE shelter_id = ? ORDER BY id",
+        [result["place"]])] == [("information", "patrol", "open"), ("food", "patrol", "open")]
+    conn.close()
+    assert cli("drill", "end").exit_code == 0
+    assert live_bytes(app) == before

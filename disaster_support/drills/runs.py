@@ -18,12 +18,14 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from flask import current_app
+
 from .. import db as database
 from ..audit.log import Actor, record
 from ..db import connect, private_file, write_transaction
 from ..errors import TranslatedError
 from ..needs import records as needs
-from ..shelters import registry
+from ..shelters import places, registry
 from ..text import _l
 from ..volunteers import registry as volunteers
 from .scenarios import SPEEDS, get_scenario
@@ -215,7 +217,29 @@ def _apply(db, inject_id, spec, at):
         return _shelter_state(db, spec)
     if kind == "volunteers":
         return _volunteers(db, spec, at)
+    if kind == "place":
+        return _found_place(db, inject_id, spec, at)
     return {}
+
+
+def _found_place(db, inject_id, spec, at):
+    """A patrol team found people at a place the registry did not hold: the place, as
+    a team would add it, and the needs they reported there."""
+    city = current_app.extensions["city"]
+    values = {k: v for k, v in spec["place"].items()}
+    values.setdefault("status", "open")
+    if isinstance(values.get("languages"), dict) and "evacuees" not in values:
+        values["evacuees"] = sum(values["languages"].values())
+    place = places.create_place(db, values, city, actor=DRILL_ACTOR, at=at)
+    recorded = []
+    for number, need in enumerate(spec.get("needs") or []):
+        row, _ = needs.record_need(db, place["id"], {
+            "client_id": f"drill-inject-{inject_id}-{number}", "category": need["category"],
+            "language": need["language"], "people": need["people"],
+            "urgency": need.get("urgency", "normal")}, actor=DRILL_ACTOR, at=at,
+            origin="patrol")
+        recorded.append(row["id"])
+    return {"place": place["id"], "needs": recorded}
 
 
 def pending(db):

@@ -8,10 +8,11 @@ from pathlib import Path
 import yaml
 
 from ..needs.records import URGENCIES
+from ..shelters.places import ADDED_KINDS
 from ..shelters.registry import STATUSES
 from ..vocabulary import languages, need_categories
 
-KINDS = ("need", "headcount", "shelter", "volunteers", "message")
+KINDS = ("need", "headcount", "shelter", "volunteers", "place", "message")
 SPEEDS = {"real": 1, "fast": 10, "manual": 1}  # manual: injects by the facilitator's button
 
 
@@ -89,6 +90,8 @@ def load(path):
             _check_shelter_state(inject, complain)
         elif kind == "volunteers":
             _check_volunteers(inject, complain)
+        elif kind == "place":
+            _check_place(inject, complain)
         if not isinstance(inject.get("message"), dict) or not inject["message"].get("ja"):
             fail(where, "message: what the inject says, in ja (and en)")
         injects.append(inject)
@@ -109,6 +112,23 @@ def _check_need(inject, fail):
         fail("people: a whole number, 1 or more")
     if inject.get("urgency", "normal") not in URGENCIES:
         fail("urgency: " + ", ".join(URGENCIES))
+
+
+def _check_place(inject, fail):
+    """A patrol team finds people where the registry knows nobody: a place of one of
+    the kinds the center adds, with head counts and (optionally) needs."""
+    place = inject.get("place")
+    if not isinstance(place, dict) or place.get("kind") not in ADDED_KINDS:
+        fail("place: a mapping with kind, one of " + ", ".join(ADDED_KINDS))
+    if not place.get("name"):
+        fail("place: name")
+    if not place.get("ward") and not ("lat" in place and "lon" in place):
+        fail("place: ward, or lat and lon")
+    for tag, people in (place.get("languages") or {}).items():
+        if tag not in languages() or not isinstance(people, int) or people < 0:
+            fail(f"place: languages: {tag}: a known language tag and a whole number")
+    for need in inject.get("needs") or []:
+        _check_need({**need, "shelter": "(the place)"}, fail)
 
 
 def _check_shelter_state(state, fail):
