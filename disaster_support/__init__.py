@@ -77,6 +77,7 @@ def create_app(config=None, instance_path=None):
     from .notices.views import bp as notices_bp
     from .offline import bp as offline_bp
     from .patrols.views import bp as patrols_bp
+    from .reports.views import bp as reports_bp
     from .shelters.views import bp as shelters_bp
     from .volunteers.views import bp as volunteers_bp
 
@@ -87,7 +88,7 @@ def create_app(config=None, instance_path=None):
     easy_japanese.init_app(app)
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
                       maps.bp, offline_bp, drills.bp, exports_bp, conversation_bp, audit_bp,
-                      live_bp, claims_bp, patrols_bp, api_bp):
+                      live_bp, claims_bp, reports_bp, patrols_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 

@@ -79,6 +79,10 @@ ROUTES = {
         COORDINATORS | {"volunteer"}),
     "patrols.record_visit_form": ("POST", "/patrol/{team}/visits", {
         "client_id": "access-visit-2", "place_id": KAMIMIZO}, COORDINATORS | {"volunteer"}),
+    "patrols.found_place": ("GET", "/patrol/{team}/places/new", None,
+                            COORDINATORS | {"volunteer"}),
+    "patrols.add_found_place": ("POST", "/patrol/{team}/places/new", {
+        "kind": "dormitory", "name": "寮", "ward": "chuo"}, COORDINATORS | {"volunteer"}),
     "patrols.follow_up_done": ("POST", "/patrols/follow-ups/{visit}/done", {}, COORDINATORS),
     "needs.tablet": ("GET", f"/shelters/{KAMIMIZO}/tablet", None, KAMIMIZO_STAFF),
     "needs.record": ("POST", f"/shelters/{KAMIMIZO}/needs",
@@ -117,6 +121,12 @@ ROUTES = {
                              COORDINATORS),
     "notices.boards": ("GET", "/board", None, EVERYONE),
     "notices.board": ("GET", f"/board/{KAMIMIZO}", None, EVERYONE),
+    "reports.place_report": ("GET", f"/board/{KAMIMIZO}/report", None, EVERYONE),
+    "reports.city_report": ("GET", "/board/report", None, EVERYONE),
+    "reports.index": ("GET", "/reports/", None, COORDINATORS),
+    "reports.confirm": ("POST", "/reports/{need}/confirm", {}, COORDINATORS),
+    "reports.dismiss": ("POST", "/reports/{need}/dismiss", {}, COORDINATORS),
+    "reports.merge": ("POST", "/reports/{need}/merge", {"into": "{need}"}, COORDINATORS),
     "notices.poster": ("GET", f"/shelters/{KAMIMIZO}/notices/{{notice}}/poster", None,
                        KAMIMIZO_STAFF),
     "notices.sheet": ("GET", f"/shelters/{KAMIMIZO}/sheet", None, KAMIMIZO_STAFF),

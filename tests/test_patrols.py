@@ -28,7 +28,9 @@ def city_with_people(app, db, people):
         mosque = places.create_place(db, {"kind": "religious_facility", "name": "相模原モスク",
                                           "lat": "35.5712", "lon": "139.3725",
                                           "languages": {"id": 60}}, city, actor=ACTOR)
-        dorm = registry.get_shelter(db, people["place"])  # 技能実習生寮 (vi 12)
+        registry.update_shelter(db, people["place"], {"evacuees": 12, "languages": {"vi": 12}},
+                                actor=ACTOR)
+        dorm = registry.get_shelter(db, people["place"])  # 技能実習生寮
         registry.update_shelter(db, KAMIMIZO, {"status": "open", "evacuees": 80,
                                                "languages": {"ne": 9}}, actor=ACTOR)
     needs.record_need(db, mosque["id"], {"client_id": "mosque-food-1", "category": "food",
@@ -186,3 +188,26 @@ def test_without_volunteers_no_round_starts(app, db, people):
     text = bad.get_data(as_text=True)
     assert "Teams: a whole number from 1 to 50." in text
     assert "Places per team: a whole number from 1 to 20." in text
+
+
+def test_a_team_adds_the_place_where_it_found_people(app, db, people):
+    """A volunteer of the fixture's team finds 8 Nepali speakers in a dormitory: the
+    place is added beyond the official list and becomes the team's next stop."""
+    member = sign_in(app.test_client(), "volunteer")
+    team_id = people["team"]
+    token = csrf_token(member, f"/patrol/{team_id}/places/new")
+    response = member.post(f"/patrol/{team_id}/places/new?lang=en", data={
+        "csrf_token": token, "kind": "dormitory", "name": "田名 工場寮", "ward": "chuo",
+        "district": "中央区田名", "lang-ne": "8"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    stops = rounds.team(db, team_id)["stops"]
+    found = stops[-1]
+    assert (found["name"], found["kind"], found["position"]) == ("田名 工場寮", "dormitory", 3)
+    assert found["languages"] == {"ne": 8}
+    assert registry.get_shelter(db, found["place_id"])["official"] == 0
+    bad = member.post(f"/patrol/{team_id}/places/new?lang=en", data={
+        "csrf_token": token, "kind": "", "name": "", "lang-ne": "x"})
+    assert bad.status_code == 400 and "Kind of place" in bad.get_data(as_text=True)
+    assert len(rounds.team(db, team_id)["stops"]) == 3  # nothing added
+    other = sign_in(app.test_client(), "staff")
+    assert other.get(f"/patrol/{team_id}/places/new").status_code == 403

@@ -18,6 +18,8 @@ from ..notices.render import render as render_notice
 from ..local_paths import local_path
 from ..parameters import INT64_MAX, InputError, integer_arg, number_message, whole_number
 from ..patrols import rounds
+from ..reports import records as report_records
+from ..reports import review
 from ..shelters import places, registry
 from ..shelters.registry import Conflict, ValidationError
 from ..shelters.views import parse_choices, shelter_or_404
@@ -30,6 +32,11 @@ bp = Blueprint("needs", __name__)
 PAGE_SIZE = 100
 MAX_PAGE = 1_000_000  # far past the last page; the offset stays an SQLite integer
 AGE_CHOICES = (30, 60, 120, 240, 720, 1440)
+ORIGIN_LABELS = {
+    "staff": _l("Shelter staff or the center"),
+    "patrol": _l("A patrol team on a visit"),
+    "self_report": _l("The evacuee, from a phone"),
+}
 
 
 def tablet_languages(shelter):
@@ -154,7 +161,10 @@ def detail(need_id):
                            assignments=list_assignments(db, need_id=need_id),
                            statuses=records.STATUSES, urgencies=records.URGENCIES,
                            categories=need_categories(), transitions=records.TRANSITIONS,
-                           city=current_app.extensions["city"], errors={})
+                           city=current_app.extensions["city"], errors={},
+                           origins=ORIGIN_LABELS,
+                           callback=report_records.callback_of(db, need_id)
+                           if who.is_coordinator else None)
 
 
 @bp.post("/needs/<int:need_id>/status")
@@ -228,6 +238,7 @@ def queue():
         total=total, people=people, filters=filters, errors=errors, city=city,
         categories=need_categories(), languages=languages(), statuses=records.STATUSES,
         urgencies=records.URGENCIES, age_choices=AGE_CHOICES, groups=places.GROUP_LABELS,
+        reports=review.reported_needs(db), reports_total=review.count_reported(db),
         stale_minutes=situation.STALE_MINUTES), 400 if errors else 200
 
 

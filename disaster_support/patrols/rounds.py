@@ -12,6 +12,7 @@ import json
 from ..audit.log import record
 from ..db import NOW, utcnow, write_transaction
 from ..needs.records import ACTIVE
+from ..shelters.places import create_place
 from ..shelters.registry import ValidationError
 from ..text import _l
 from ..volunteers.registry import list_volunteers
@@ -223,6 +224,20 @@ def teams_of_user(db, user_id):
         "SELECT m.team_id FROM patrol_member m JOIN volunteer v ON v.id = m.volunteer_id "
         "JOIN patrol_team t ON t.id = m.team_id JOIN patrol_round r ON r.id = t.round_id "
         "WHERE v.user_id = ? AND r.status = 'active'", [user_id])]
+
+
+def add_found_place(db, city, team_id, values, *, actor):
+    """A team found people at a place the registry does not hold: the place is added
+    (as a coordinator would) and becomes the next stop of the team's route, so the
+    team's phone records needs and the visit there. One transaction."""
+    with write_transaction(db):
+        place = create_place(db, values, city, actor=actor)
+        position = db.execute("SELECT coalesce(max(position), 0) + 1 FROM patrol_stop "
+                              "WHERE team_id = ?", [team_id]).fetchone()[0]
+        db.execute("INSERT INTO patrol_stop (team_id, position, place_id, reasons) "
+                   "VALUES (?, ?, ?, ?)", [team_id, position, place["id"],
+                                           json.dumps({"found": True, "covered": []})])
+        return place
 
 
 def finish_round(db, round_id, *, actor):

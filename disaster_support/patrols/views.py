@@ -14,6 +14,7 @@ from ..errors import render_error
 from ..notices import records as notices
 from ..notices.render import render
 from ..notices.views import board_url, qr_svg
+from ..shelters import places
 from ..shelters.registry import KINDS, ValidationError
 from ..text import _l
 from ..vocabulary import languages, need_categories
@@ -164,6 +165,43 @@ def team_page(team_id):
         # no personal data on this page: a team member's phone keeps it for offline use
         response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _found_place_page(team, errors=None, form=None, status=200):
+    return render_template(
+        "patrols/found.html", team=team, errors=errors or {}, form=form or {}, kinds=KINDS,
+        added_kinds=places.ADDED_KINDS, fields=places.PLACE_FIELDS,
+        city=current_app.extensions["city"], languages=languages()), status
+
+
+@bp.get("/patrol/<int:team_id>/places/new")
+@access("signed_in")
+def found_place(team_id):
+    team = _team_or_404(team_id)
+    if not _may_use_team(team):
+        abort(403)
+    return _found_place_page(team)
+
+
+@bp.post("/patrol/<int:team_id>/places/new")
+@access("signed_in")
+def add_found_place(team_id):
+    """A team adds the place where it found people (then records the visit there)."""
+    team = _team_or_404(team_id)
+    if not _may_use_team(team):
+        abort(403)
+    form = request.form
+    values = {key: form.get(key, "") for key in ("kind", "name", "ward", "district",
+                                                 "address", "lat", "lon")}
+    values["languages"] = {tag: form.get(f"lang-{tag}", "") for tag in languages()
+                           if form.get(f"lang-{tag}", "").strip()}
+    try:
+        place = rounds.add_found_place(get_db(), current_app.extensions["city"], team_id,
+                                       values, actor=current().actor("form"))
+    except ValidationError as exc:
+        return _found_place_page(team, exc.errors, form, 400)
+    flash(_("Place added: %(name)s.", name=place["name"]), "success")
+    return redirect(url_for("needs.tablet", shelter_id=place["id"], team=team_id) + "#visit")
 
 
 def visit_values(form, team_id):

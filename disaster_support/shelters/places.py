@@ -16,7 +16,7 @@ import unicodedata
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
-from ..parameters import choice
+from ..parameters import choice, whole_number
 from ..personal_data import purger
 from ..text import _l
 from .registry import (FACTS, KIND_GROUPS, KINDS, NAME_FIELDS, STATUSES, ShelterNotFound,
@@ -154,8 +154,8 @@ def create_place(db, values, city, *, actor, at=None):
     if rest.get("evacuees") in (None, ""):
         rest.pop("evacuees", None)
         if isinstance(rest.get("languages"), dict):  # at least the people counted
-            rest["evacuees"] = sum(n for n in rest["languages"].values()
-                                   if isinstance(n, int) and n > 0)
+            rest["evacuees"] = sum(max(0, whole_number(n) or 0)
+                                   for n in rest["languages"].values())
     approximate = clean["lat"] is None
     if approximate:
         centre = city.ward(clean["ward"]).centre() if clean["ward"] else None

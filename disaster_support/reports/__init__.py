@@ -1,0 +1,1 @@
+"""Evacuees' own reports of needs from their phones: unverified until confirmed."""
