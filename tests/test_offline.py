@@ -196,3 +196,48 @@ def test_a_coordinators_pages_are_not_kept_for_anyone_after_signing_out(
     assert page.locator("form.need-form").count() == 0
     assert page.locator("form[action='/sign-out']").count() == 0  # no one's page at all
     assert outside == [] and problems == []
+
+
+def test_a_patrol_visit_recorded_offline_is_sent_exactly_once(browser, device,
+                                                              live_server):  # noqa: F811
+    """The demo's patrol round: the coordinator gives team 1 a phone link; the phone
+    records a visit with no network, reloads, and sends it once when back."""
+    base = live_server["url"]
+    center = browser.new_context()
+    desk = center.new_page()
+    desk.goto(base + "/sign-in?lang=en")
+    desk.fill("input[name=username]", "coordinator")
+    desk.fill("input[name=password]", live_server["passwords"]["coordinator"])
+    desk.click("button.primary")
+    desk.goto(base + "/patrols/1?lang=en")
+    desk.locator("section.team").first.locator("button:has-text('Link and QR code')").click()
+    link = desk.locator("#link").inner_text()
+
+    context, page, outside, problems = device
+    page.goto(link + "?lang=en")
+    page.tap("button.primary")  # Join
+    page.wait_for_selector("#route")
+    stop = page.locator("#route li.waiting").first
+    stop.locator("a.button").tap()
+    page.wait_for_selector("form.visit-form")
+    page.wait_for_selector("html[data-offline-ready=kept]", state="attached")
+
+    context.set_offline(True)
+    page.fill("input[name=met-vi]", "5")
+    page.fill("input[name=met-ne]", "2")
+    page.fill("textarea[name=follow_up]", "Offline follow-up: bring Nepali notices")
+    page.click("form.visit-form button.primary")
+    page.wait_for_selector("html[data-outbox='1']", state="attached")
+    expect(page.locator("#outbox")).to_contain_text("Visit: 7 people met")
+    page.reload()  # still offline: the kept page and the outbox
+    page.wait_for_selector("html[data-outbox='1']", state="attached")
+
+    context.set_offline(False)
+    page.wait_for_selector("html[data-outbox='0']", state="attached", timeout=30_000)
+    desk.goto(base + "/patrols/1?lang=en")
+    expect(desk.locator("#visits li:has-text('Offline follow-up: bring Nepali notices')")
+           ).to_have_count(1)
+    expect(desk.locator("#visits li:has-text('Offline follow-up')")).to_contain_text(
+        "7 people met")
+    center.close()
+    assert outside == [] and problems == []
