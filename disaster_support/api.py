@@ -27,9 +27,9 @@ bp.before_request(check_api_csrf)
 
 SHELTER_FIELDS = ("id", "site_id", "kind", "emergency_site", "name", "name_kana",
                   "name_romaji", "name_en", "municipality", "ward", "address", "lat", "lon",
-                  "capacity", "hazards", "phone", "outside_city", "status", "evacuees", "foreign_evacuees",
-                  "languages", "staff_languages", *registry.FACTS, "official", "district",
-                  "location_approximate", "updated_at")
+                  "capacity", "hazards", "phone", "outside_city", "status", "evacuees",
+                  "foreign_evacuees", "languages", "staff_languages", *registry.FACTS,
+                  "official", "district", "location_approximate", "updated_at")
 
 
 def shelter_json(shelter):

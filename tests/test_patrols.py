@@ -2,13 +2,11 @@
 live, a printable pack per team, the team's phone (a link scoped to its route) that
 records visits exactly once, follow-ups for the center."""
 
-import json
 import re
 
 import pytest
 
 from disaster_support.audit.log import Actor
-from disaster_support.db import connect
 from disaster_support.needs import records as needs
 from disaster_support.patrols import rounds, visits
 from disaster_support.shelters import places, registry

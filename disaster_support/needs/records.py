@@ -15,7 +15,8 @@ from ..live.seen import new_for_clause
 from ..parameters import choice, fits_sqlite, whole_number
 from ..personal_data import looks_personal
 from ..shelters.places import current_id
-from ..shelters.registry import KIND_GROUPS, Conflict, ShelterNotFound, ValidationError, get_shelter
+from ..shelters.registry import (KIND_GROUPS, Conflict, ShelterNotFound, ValidationError,
+                                 get_shelter)
 from ..text import _l, lazy_pgettext
 from ..vocabulary import languages, need_categories
 

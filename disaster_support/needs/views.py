@@ -207,8 +207,8 @@ def parse_queue_filters(args, city):
         "urgency": set(records.URGENCIES),
         "older_than": {str(m) for m in AGE_CHOICES},
     }
-    labels = {"ward": _l("Ward"), "group": _l("Where"), "language": _l("Language"), "category": _l("What is needed"),
-              "status": _l("Status"), "urgency": _l("Urgency"), "older_than": _l("Older than")}
+    labels = {"ward": _l("Ward"), "group": _l("Where"), "language": _l("Language"),
+              "category": _l("What is needed"), "status": _l("Status"), "urgency": _l("Urgency"), "older_than": _l("Older than")}
     filters, errors = parse_choices(args, choices, labels)
     shelter_id = args.get("shelter_id", "").strip()
     if shelter_id:
