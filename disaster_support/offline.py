@@ -26,7 +26,7 @@ bp = Blueprint("offline", __name__)
 
 # Files every offline page needs, cached when the service worker installs.
 SHELL = ("css/fonts.css", "css/app.css", "css/board.css", "css/talk.css", "js/offline.js",
-         "js/tablet.js", "js/talk.js", "icons/app.svg",
+         "js/outbox.js", "js/tablet.js", "js/talk.js", "icons/app.svg",
          "icons/app-192.png", "icons/app-512.png")
 
 

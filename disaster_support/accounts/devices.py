@@ -18,51 +18,41 @@ LAST_USE_PRECISION = datetime.timedelta(minutes=1)
 
 def issue_device(db, shelter_id, label, *, actor, days=7, now=None):
     """A new device link: returns (device id, token). The token is shown once."""
-    label = (label or "").strip()
-    errors = {}
-    if not label or len(label) > 60:
-        errors["label"] = _l("Name of the tablet: 1 to 60 characters, e.g. “Gym tablet 1”.")
-    if days not in LIFETIMES_DAYS:
-        errors["days"] = _l("Valid for: choose %(choices)s days.",
-                            choices=", ".join(map(str, LIFETIMES_DAYS)))
-    if errors:
-        raise ValidationError(errors)
+    _check_link(label, days)
     get_shelter(db, shelter_id)
-    token = new_token()
-    now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    expires = (now + datetime.timedelta(days=days)).isoformat()
-    with write_transaction(db):
-        cursor = db.execute(
-            "INSERT INTO device (shelter_id, label, token_hash, created_at, created_by, "
-            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [shelter_id, label, hash_token(token), now.isoformat(), actor.name, expires])
-        record(db, actor, "create", "device", cursor.lastrowid,
-               after={"shelter_id": shelter_id, "label": label, "expires_at": expires})
-    return cursor.lastrowid, token
+    return _issue(db, "shelter_id", shelter_id, label, actor, days, now)
 
 
 def issue_patrol_device(db, team_id, label, *, actor, days=3, now=None):
     """A link for a patrol team's phone: (device id, token). ``team_id`` is checked by
     the caller against the operational database (the team may be a drill's)."""
-    label = (label or "").strip()
+    _check_link(label, days)
+    return _issue(db, "patrol_team_id", team_id, label, actor, days, now)
+
+
+def _check_link(label, days):
     errors = {}
-    if not label or len(label) > 60:
+    if not (label or "").strip() or len(label.strip()) > 60:
         errors["label"] = _l("Name of the tablet: 1 to 60 characters, e.g. “Gym tablet 1”.")
     if days not in LIFETIMES_DAYS:
         errors["days"] = _l("Valid for: choose %(choices)s days.",
                             choices=", ".join(map(str, LIFETIMES_DAYS)))
     if errors:
         raise ValidationError(errors)
+
+
+def _issue(db, scope, scope_id, label, actor, days, now):
+    label = label.strip()
     token = new_token()
     now = now or datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     expires = (now + datetime.timedelta(days=days)).isoformat()
     with write_transaction(db):
         cursor = db.execute(
-            "INSERT INTO device (patrol_team_id, label, token_hash, created_at, created_by, "
+            f"INSERT INTO device ({scope}, label, token_hash, created_at, created_by, "
             "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [team_id, label, hash_token(token), now.isoformat(), actor.name, expires])
+            [scope_id, label, hash_token(token), now.isoformat(), actor.name, expires])
         record(db, actor, "create", "device", cursor.lastrowid,
-               after={"patrol_team_id": team_id, "label": label, "expires_at": expires})
+               after={scope: scope_id, "label": label, "expires_at": expires})
     return cursor.lastrowid, token
 
 

@@ -19,40 +19,11 @@
   form.parentNode.insertBefore(outbox, form);
   var flushing = false;
 
-  // --- the outbox in IndexedDB (its own database: the tablets' is another) ----------
-  function withStore(mode, action) {
-    return new Promise(function (resolve, reject) {
-      var opening = indexedDB.open("disaster-support-reports", 1);
-      opening.onupgradeneeded = function () {
-        opening.result.createObjectStore("outbox", {keyPath: "seq", autoIncrement: true});
-      };
-      opening.onerror = function () { reject(opening.error); };
-      opening.onsuccess = function () {
-        var db = opening.result;
-        var transaction = db.transaction("outbox", mode);
-        var request = action(transaction.objectStore("outbox"));
-        transaction.oncomplete = function () { db.close(); resolve(request.result); };
-        transaction.onerror = function () { db.close(); reject(transaction.error); };
-      };
-    });
-  }
-  function items() {
-    return withStore("readonly", function (s) { return s.getAll(); }).then(function (all) {
-      return all.sort(function (a, b) { return a.seq - b.seq; });
-    });
-  }
-  function add(item) { return withStore("readwrite", function (s) { return s.add(item); }); }
-  function put(item) { return withStore("readwrite", function (s) { return s.put(item); }); }
-  function remove(seq) { return withStore("readwrite", function (s) { return s.delete(seq); }); }
-
-  // getRandomValues works on plain HTTP too (crypto.subtle does not)
-  function newId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return "r" + Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
-  }
+  // --- the outbox in IndexedDB (outbox.js; its own database: the tablets' is another)
+  var store = window.DisasterOutbox && window.DisasterOutbox("disaster-support-reports");
+  if (!store) return;
+  var items = store.all, add = store.add, put = store.put, remove = store.remove;
+  function newId() { return window.DisasterOutbox.newId("r"); }
 
   function input(name) { return form.querySelector("input[name=" + name + "]"); }
 

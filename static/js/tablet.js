@@ -17,40 +17,16 @@
   var flushing = false;
   var signedOut = false;
 
-  // --- the outbox in IndexedDB ---------------------------------------------------
-  function withStore(mode, action) {
-    return new Promise(function (resolve, reject) {
-      var opening = indexedDB.open("disaster-support", 1);
-      opening.onupgradeneeded = function () {
-        opening.result.createObjectStore("outbox", {keyPath: "seq", autoIncrement: true});
-      };
-      opening.onerror = function () { reject(opening.error); };
-      opening.onsuccess = function () {
-        var db = opening.result;
-        var transaction = db.transaction("outbox", mode);
-        var request = action(transaction.objectStore("outbox"));
-        transaction.oncomplete = function () { db.close(); resolve(request.result); };
-        transaction.onerror = function () { db.close(); reject(transaction.error); };
-      };
-    });
-  }
+  // --- the outbox in IndexedDB (outbox.js) --------------------------------------------
+  var store = window.DisasterOutbox && window.DisasterOutbox("disaster-support");
+  if (!store) return;
   function items() {
-    return withStore("readonly", function (s) { return s.getAll(); }).then(function (all) {
-      return all.filter(function (i) { return i.shelter === shelterId; })
-        .sort(function (a, b) { return a.seq - b.seq; });
+    return store.all().then(function (all) {
+      return all.filter(function (i) { return i.shelter === shelterId; });
     });
   }
-  function add(item) { return withStore("readwrite", function (s) { return s.add(item); }); }
-  function put(item) { return withStore("readwrite", function (s) { return s.put(item); }); }
-  function remove(seq) { return withStore("readwrite", function (s) { return s.delete(seq); }); }
-
-  function newId() {
-    var bytes = new Uint8Array(16);
-    crypto.getRandomValues(bytes);
-    return "t" + Array.prototype.map.call(bytes, function (b) {
-      return ("0" + b.toString(16)).slice(-2);
-    }).join("");
-  }
+  var add = store.add, put = store.put, remove = store.remove;
+  function newId() { return window.DisasterOutbox.newId("t"); }
 
   function csrf() {
     var input = document.querySelector(".tablet input[name=csrf_token]");
