@@ -337,6 +337,30 @@ def _document():
                                      "content": {"application/json": {"schema": error}}},
                              "403": {"description": "not your shelter"},
                              "415": {"description": "body not JSON"}}}},
+            "/visits": {
+                "post": {"summary": "Record a patrol team's visit (idempotent by client_id): "
+                                    "people met by language, notices handed over, note, "
+                                    "follow-up; by the team's phone, a member or a "
+                                    "coordinator",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"type": "object",
+                                        "required": ["client_id", "place_id", "team_id"],
+                                        "properties": {
+                                            "client_id": text, "place_id": text,
+                                            "team_id": {"type": "integer"},
+                                            "at": {"type": "string", "format": "date-time"},
+                                            "languages": {"type": "object",
+                                                          "additionalProperties": {
+                                                              "type": "integer"}},
+                                            "notices": {"type": "array",
+                                                        "items": {"type": "integer"}},
+                                            "note": maybe_text, "follow_up": maybe_text}}}}},
+                         "responses": {
+                             "201": {"description": "recorded"},
+                             "200": {"description": "this client_id was recorded before"},
+                             "400": {"description": "bad input, one message per field",
+                                     "content": {"application/json": {"schema": error}}},
+                             "403": {"description": "not this team's phone or member"}}}},
             "/needs/{need_id}": {
                 "parameters": [{"name": "need_id", "in": "path", "required": True,
                                 "schema": {"type": "integer"}}],

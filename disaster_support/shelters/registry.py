@@ -215,11 +215,19 @@ def list_shelters(db, *, ward=None, status=None, kind=None, language=None, fact=
     return [_row(r) for r in db.query(sql, params)]
 
 
+# What the front page counts as a shelter: the city's kinds and the temporary ones the
+# center opens (a mosque or a car park holds people, but is not a shelter to send them to).
+SHELTER_KINDS = KIND_GROUPS["shelters"] + ("temporary_shelter",)
+
+
 def count_shelters(db):
-    """Totals for the front page: by status, and people."""
+    """Totals for the front page: places, shelters by status, and people (everywhere)."""
+    kinds = ", ".join(f"'{k}'" for k in SHELTER_KINDS)
     row = db.execute(
-        """SELECT count(*),
-                  sum(status = 'open'), sum(status = 'full'), sum(status = 'preparing'),
+        f"""SELECT count(*),
+                  sum(status = 'open' AND kind IN ({kinds})),
+                  sum(status = 'full' AND kind IN ({kinds})),
+                  sum(status = 'preparing' AND kind IN ({kinds})),
                   coalesce(sum(evacuees), 0),
                   (SELECT coalesce(sum(people), 0) FROM shelter_language)
            FROM shelter"""
