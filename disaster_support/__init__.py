@@ -67,6 +67,7 @@ def create_app(config=None, instance_path=None):
     from .audit.views import bp as audit_bp
     from .claims.views import bp as claims_bp
     from .conversation.views import bp as conversation_bp
+    from .desk.views import bp as desk_bp
     from .drills import views as drills
     from . import easy_japanese
     from .exports.views import bp as exports_bp
@@ -88,7 +89,7 @@ def create_app(config=None, instance_path=None):
     easy_japanese.init_app(app)
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
                       maps.bp, offline_bp, drills.bp, exports_bp, conversation_bp, audit_bp,
-                      live_bp, claims_bp, reports_bp, patrols_bp, api_bp):
+                      live_bp, claims_bp, reports_bp, patrols_bp, desk_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
 

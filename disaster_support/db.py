@@ -702,6 +702,90 @@ MIGRATIONS = [
     CREATE INDEX device_shelter ON device (shelter_id);
     CREATE INDEX device_patrol_team ON device (patrol_team_id);
     """,
+    # 13: the center's desk: consultations (counts and topics; a name or phone number
+    # only with consent, kept apart for purge), rumours and how often they were heard,
+    # and the shift hand-over sheets with their acknowledgement.
+    """
+    CREATE TABLE consultation (
+        id INTEGER PRIMARY KEY,
+        client_id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        language TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        people INTEGER NOT NULL DEFAULT 1 CHECK (people > 0),
+        place_id TEXT REFERENCES shelter (id) ON DELETE SET NULL,
+        ward TEXT,
+        question TEXT NOT NULL,
+        answer TEXT,
+        referral TEXT,
+        follow_up_due TEXT,
+        status TEXT NOT NULL DEFAULT 'open'
+            CHECK (status IN ('open', 'answered', 'follow_up', 'closed')),
+        interpreter_id INTEGER REFERENCES volunteer (id) ON DELETE SET NULL,
+        need_id INTEGER REFERENCES need (id) ON DELETE SET NULL,
+        rumour_id INTEGER,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE INDEX consultation_open ON consultation (status, follow_up_due)
+        WHERE status != 'closed';
+    CREATE INDEX consultation_at ON consultation (at);
+    CREATE TABLE consultation_contact (
+        consultation_id INTEGER PRIMARY KEY REFERENCES consultation (id) ON DELETE CASCADE,
+        name TEXT,
+        phone TEXT,
+        consent_at TEXT NOT NULL
+    );
+    CREATE TRIGGER consultation_created AFTER INSERT ON consultation BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('consultation', NEW.id, 'created');
+    END;
+    CREATE TRIGGER consultation_changed AFTER UPDATE ON consultation BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('consultation', NEW.id, 'changed');
+    END;
+    CREATE TABLE rumour (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL,
+        languages TEXT NOT NULL DEFAULT '[]',
+        status TEXT NOT NULL DEFAULT 'checking'
+            CHECK (status IN ('checking', 'false', 'true', 'answered')),
+        fact TEXT,
+        notice_id INTEGER REFERENCES notice (id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE rumour_report (
+        id INTEGER PRIMARY KEY,
+        rumour_id INTEGER NOT NULL REFERENCES rumour (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        language TEXT,
+        actor TEXT NOT NULL
+    );
+    CREATE INDEX rumour_report_rumour ON rumour_report (rumour_id, at);
+    CREATE TRIGGER rumour_created AFTER INSERT ON rumour BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('rumour', NEW.id, 'created');
+    END;
+    CREATE TRIGGER rumour_changed AFTER UPDATE ON rumour BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('rumour', NEW.id, 'changed');
+    END;
+    CREATE TRIGGER rumour_heard AFTER INSERT ON rumour_report BEGIN
+        INSERT INTO change_feed (kind, ref, action) VALUES ('rumour', NEW.rumour_id, 'changed');
+    END;
+    CREATE TABLE handover (
+        id INTEGER PRIMARY KEY,
+        shift_label TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        items TEXT NOT NULL,
+        notes TEXT,
+        next_shift TEXT,
+        acknowledged_at TEXT,
+        acknowledged_by TEXT
+    );
+    """,
 ]
 
 # Migrations that rebuild a table others refer to: SQLite's own recipe turns foreign

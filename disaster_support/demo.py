@@ -62,6 +62,7 @@ def load_demo(app):
     _demo_volunteers(db, rng, chosen[:OPEN_SHELTERS + FULL_SHELTERS], city)
     needs += _demo_places(db, city)
     _demo_patrol(db, city)
+    _demo_desk(db, city)
     _demo_drill(app, random.Random(20261118))
     return {"shelters": registry.count_shelters(db)["shelters"],
             "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total, "needs": needs,
@@ -336,6 +337,63 @@ def _demo_patrol(db, city):
         "note": "Most people have eaten; few know where the consultation desk is.",
         "follow_up": "Bring the consultation-desk notice in their languages tomorrow."},
         actor=DEMO)
+
+
+# A day at the center's desk: (minutes ago, channel, language, topic, question, answer,
+# referral, hours until the follow-up is due).
+DEMO_CONSULTATIONS = [
+    (300, "phone", "ne", "residence", "My residence card expires next week and the "
+     "immigration office is closed. Will I be punished?", "Immigration extends the stay "
+     "of people affected by the disaster; we will call back when the office reopens.",
+     "immigration", 20),
+    (250, "interpreter_call", "vi", "work", "The company says the interns must come to "
+     "work tomorrow although the dormitory has no water.", "Workers may refuse unsafe "
+     "work; we gave the labour standards office's number.", "labour", None),
+    (200, "walk_in", "zh-Hans", "certificate", "How do we get a disaster certificate for "
+     "our flat?", "At the ward office from tomorrow 8:30; bring photos of the damage.",
+     "ward_office", None),
+    (140, "sns", "tl", "family", "My mother in Manila cannot reach me; how do I tell the "
+     "embassy I am safe?", None, None, 2),
+    (90, "phone", "pt", "housing", "Our apartment has cracks in the walls. Can we stay "
+     "there?", None, None, None),
+    (45, "shelter", "ko", "rumour", "People say foreigners are not allowed into the "
+     "shelters. Is it true?", "It is not true: every shelter takes everyone.", None, None),
+]
+
+
+def _demo_desk(db, city):
+    """Consultations in several languages, a rumour being answered, a hand-over."""
+    from .desk import consultations, handover, rumours
+
+    if db["consultation"].count:
+        return
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    interpreter = db.execute("SELECT v.id FROM volunteer v JOIN volunteer_language l ON "
+                             "l.volunteer_id = v.id WHERE l.language = 'vi' ORDER BY v.id "
+                             "LIMIT 1").fetchone()
+    for number, (minutes, channel, language, topic, question, answer, referral,
+                 due_hours) in enumerate(DEMO_CONSULTATIONS):
+        values = {"client_id": f"demo-consultation-{number}", "channel": channel,
+                  "language": language, "topic": topic, "question": question,
+                  "answer": answer, "referral": referral}
+        if due_hours is not None:
+            values["follow_up_due"] = (now + datetime.timedelta(hours=due_hours)).isoformat()
+        if channel == "interpreter_call" and interpreter:
+            values["interpreter_id"] = interpreter[0]
+        at = (now - datetime.timedelta(minutes=minutes)).isoformat()
+        consultations.record_consultation(db, values, city, actor=DEMO, at=at)
+    rumour = rumours.log_rumour(db, {"text": "避難所に外国人は入れない", "source": "sns",
+                                     "language": "ko"}, actor=DEMO)
+    for source, language in (("phone", "vi"), ("shelter", "tl"), ("sns", "zh-Hans")):
+        rumours.heard_again(db, rumour, {"source": source, "language": language}, actor=DEMO)
+    rumours.set_status(db, rumour, {"status": "false", "fact": "どの避難所も、国籍に関係なく、"
+                                    "だれでも受け入れます。"}, actor=DEMO)
+    rumours.answer(db, rumour, actor=DEMO)  # a draft, to translate and publish
+    rumours.log_rumour(db, {"text": "水道の水に毒が入っている", "source": "community",
+                            "language": "ne"}, actor=DEMO)
+    handover.hand_over(db, {"shift_label": "夜勤 → 日勤", "next_shift": "coordinator",
+                            "notes": "ネパール語の通訳が足りない。県のセンターに相談中。"},
+                       actor=DEMO)
 
 
 def _spread(rng, people):

@@ -42,3 +42,21 @@ def category_label(category_id, tag):
     """The category's label in a language (the UI's), else English."""
     labels = need_categories()[category_id]["labels"]
     return labels.get(tag) or labels["en"]
+
+
+@functools.cache
+def desk_vocabulary():
+    """The desk's lists (messages/desk.json): {list name: {id: {tag: label}}}, in order:
+    channels, topics, referrals, rumour_sources."""
+    with open(MESSAGES_DIR / "desk.json", encoding="utf-8") as f:
+        data = json.load(f)
+    return {name: {entry["id"]: entry["labels"] for entry in data[name]}
+            for name in ("channels", "topics", "referrals", "rumour_sources")}
+
+
+def desk_label(kind, key, tag):
+    """A desk list's label in a language, else English (the key if unknown)."""
+    labels = desk_vocabulary()[kind].get(key)
+    if not labels:
+        return key
+    return labels.get(tag) or labels.get(tag.split("-")[0]) or labels["en"]

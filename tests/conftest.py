@@ -176,6 +176,17 @@ def people_template(tmp_path_factory):
         "INSERT INTO visit (client_id, place_id, team_id, at, recorded_at, actor, people, "
         "follow_up, follow_up_status) VALUES ('template-visit-1', ?, ?, ?, ?, 'test', 3, "
         "'call back', 'open')", [ids["place"], ids["team"], now, now]).lastrowid
+    # the desk: a consultation, a rumour being checked, a hand-over sheet
+    ids["consultation"] = db.execute(
+        "INSERT INTO consultation (client_id, at, channel, language, topic, question, "
+        "created_by, updated_at, updated_by) VALUES ('template-consult-1', ?, 'phone', 'vi', "
+        "'housing', 'Where can we stay?', 'test', ?, 'test')", [now, now]).lastrowid
+    ids["rumour"] = db.execute(
+        "INSERT INTO rumour (text, created_at, created_by, updated_at) VALUES "
+        "('The water is poisoned', ?, 'test', ?)", [now, now]).lastrowid
+    ids["handover"] = db.execute(
+        "INSERT INTO handover (shift_label, created_at, created_by, items) VALUES "
+        "('Night 0', ?, 'test', '{}')", [now]).lastrowid
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return folder, ids

@@ -84,6 +84,26 @@ ROUTES = {
     "patrols.add_found_place": ("POST", "/patrol/{team}/places/new", {
         "kind": "dormitory", "name": "寮", "ward": "chuo"}, COORDINATORS | {"volunteer"}),
     "patrols.follow_up_done": ("POST", "/patrols/follow-ups/{visit}/done", {}, COORDINATORS),
+    "desk.index": ("GET", "/desk/", None, COORDINATORS),
+    "desk.take": ("POST", "/desk/consultations", {
+        "client_id": "access-consult-1", "channel": "phone", "language": "vi",
+        "topic": "housing", "question": "Where can we sleep tonight?"}, COORDINATORS),
+    "desk.consultation": ("GET", "/desk/consultations/{consultation}", None, COORDINATORS),
+    "desk.update": ("POST", "/desk/consultations/{consultation}", {"answer": "At the gym."},
+                    COORDINATORS),
+    "desk.make_need": ("POST", "/desk/consultations/{consultation}/need", {
+        "place_id": YOKOYAMA, "category": "housing"}, COORDINATORS),
+    "desk.rumour_list": ("GET", "/desk/rumours", None, COORDINATORS),
+    "desk.log_rumour": ("POST", "/desk/rumours", {"text": "x", "source": "sns"}, COORDINATORS),
+    "desk.rumour_heard": ("POST", "/desk/rumours/{rumour}/heard", {"source": "sns"},
+                          COORDINATORS),
+    "desk.rumour_status": ("POST", "/desk/rumours/{rumour}/status", {"status": "true"},
+                           COORDINATORS),
+    "desk.rumour_answer": ("POST", "/desk/rumours/{rumour}/answer", {}, COORDINATORS),
+    "desk.handover_page": ("GET", "/desk/handover", None, COORDINATORS),
+    "desk.hand_over": ("POST", "/desk/handover", {"shift_label": "Day 1"}, COORDINATORS),
+    "desk.sheet": ("GET", "/desk/handover/{handover}", None, COORDINATORS),
+    "desk.acknowledge": ("POST", "/desk/handover/{handover}/acknowledge", {}, COORDINATORS),
     "needs.tablet": ("GET", f"/shelters/{KAMIMIZO}/tablet", None, KAMIMIZO_STAFF),
     "needs.record": ("POST", f"/shelters/{KAMIMIZO}/needs",
                      {"client_id": "access-test-1", "category": "water", "language": "vi",
@@ -210,7 +230,9 @@ SETUP = {
 # Answers that are right for an allowed role though not a success: signing out leads to
 # the sign-in page; this app has no tile file (tiles are tested with one in test_maps).
 ANSWERS = {"accounts.sign_out": 302, "maps.tile": 404,
-           "patrols.start": 400}  # nobody is checked in: refused, naming why
+           "patrols.start": 400,  # nobody is checked in: refused, naming why
+           "desk.make_need": 400,  # the place is closed: refused, naming why
+           "desk.rumour_answer": 400}  # a rumour being checked is not answered yet
 
 
 def prepare(app, db, people, endpoint):

@@ -11,6 +11,7 @@ from ..accounts.access import access, current
 from ..claims import records as claims
 from ..claims.views import held_by_other, warn_held
 from ..db import get_db
+from ..desk import consultations, rumours
 from ..i18n import chosen_language
 from ..live import seen
 from ..notices import records as notice_records
@@ -239,6 +240,7 @@ def queue():
         categories=need_categories(), languages=languages(), statuses=records.STATUSES,
         urgencies=records.URGENCIES, age_choices=AGE_CHOICES, groups=places.GROUP_LABELS,
         reports=review.reported_needs(db), reports_total=review.count_reported(db),
+        desk_waiting=consultations.waiting(db, limit=500),
         stale_minutes=situation.STALE_MINUTES), 400 if errors else 200
 
 
@@ -277,4 +279,6 @@ def situation_view():
         "needs/situation.html", table=situation.need_table(
             db, ward=ward or None, group=group or None), ward=ward, group=group,
         groups=places.GROUP_LABELS, city=city, categories=need_categories(),
-        by_ward=situation.foreign_by_ward(db, group or None), no_ward=situation.NO_WARD)
+        by_ward=situation.foreign_by_ward(db, group or None), no_ward=situation.NO_WARD,
+        rumours=rumours.list_rumours(db, active_only=True),
+        rumour_statuses=rumours.STATUSES)

@@ -1,0 +1,241 @@
+"""The desk's pages: intake while on the phone, the consultations waiting, one
+consultation (answer, refer, follow up, make it a need), rumours, the hand-over sheet."""
+
+import uuid
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+
+from ..accounts.access import access, current
+from ..db import get_db
+from ..i18n import chosen_language
+from ..shelters import registry
+from ..shelters.registry import ValidationError
+from ..vocabulary import desk_vocabulary, languages, need_categories
+from ..volunteers.registry import list_volunteers
+from . import consultations, handover, rumours
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+FORM_FIELDS = ("client_id", "channel", "language", "topic", "people", "place_id", "ward",
+               "question", "answer", "referral", "follow_up_due", "interpreter_id", "status",
+               "contact_name", "contact_phone", "consent", "confirm_personal")
+
+
+def _form_values(form, fields=FORM_FIELDS):
+    return {k: form.get(k) for k in fields if k in form}
+
+
+def _choices():
+    tag = chosen_language()
+    vocabulary = desk_vocabulary()
+
+    def labelled(kind):
+        return {key: labels.get(tag) or labels["en"] for key, labels in vocabulary[kind].items()}
+
+    return {"channels": labelled("channels"), "topics": labelled("topics"),
+            "referrals": labelled("referrals"), "sources": labelled("rumour_sources"),
+            "languages": languages(), "city": current_app.extensions["city"],
+            "statuses": consultations.STATUSES, "rumour_statuses": rumours.STATUSES}
+
+
+def _interpreters(db):
+    return [v for v in list_volunteers(db) if len(v["languages"]) > 1 or
+            set(v["languages"]) - {"ja"}]
+
+
+def _desk_page(errors=None, form=None, status=200):
+    db = get_db()
+    return render_template(
+        "desk/index.html", errors=errors or {}, form=form or {}, client_id=uuid.uuid4().hex,
+        waiting=consultations.waiting(db), recent=consultations.list_consultations(db, limit=20),
+        rumours=rumours.list_rumours(db, active_only=True),
+        places=registry.list_shelters(db, status="open", sort="name"),
+        interpreters=_interpreters(db), **_choices()), status
+
+
+@bp.get("/")
+@access("coordinator")
+def index():
+    return _desk_page()
+
+
+@bp.post("/consultations")
+@access("coordinator")
+def take():
+    try:
+        consultation, created = consultations.record_consultation(
+            get_db(), _form_values(request.form), current_app.extensions["city"],
+            actor=current().actor("form"))
+    except ValidationError as exc:
+        return _desk_page(exc.errors, request.form, 400)
+    if created:
+        flash(_("Consultation %(id)s recorded.", id=consultation["id"]), "success")
+    else:
+        flash(_("This consultation was already recorded (sent twice)."), "info")
+    return redirect(url_for("desk.index"))
+
+
+def _consultation_or_404(consultation_id):
+    try:
+        return consultations.get_consultation(get_db(), consultation_id)
+    except consultations.ConsultationNotFound:
+        abort(404)
+
+
+def _consultation_page(consultation_id, errors=None, form=None, status=200):
+    db = get_db()
+    return render_template(
+        "desk/consultation.html", c=_consultation_or_404(consultation_id),
+        errors=errors or {}, form=form or {}, interpreters=_interpreters(db),
+        places=registry.list_shelters(db, status="open", sort="name"),
+        categories=need_categories(), **_choices()), status
+
+
+@bp.get("/consultations/<int:consultation_id>")
+@access("coordinator")
+def consultation(consultation_id):
+    return _consultation_page(consultation_id)
+
+
+@bp.post("/consultations/<int:consultation_id>")
+@access("coordinator")
+def update(consultation_id):
+    _consultation_or_404(consultation_id)
+    fields = [f for f in FORM_FIELDS if f != "client_id"]
+    try:
+        changes = consultations.update_consultation(
+            get_db(), consultation_id, _form_values(request.form, fields),
+            current_app.extensions["city"], actor=current().actor("form"))
+    except ValidationError as exc:
+        return _consultation_page(consultation_id, exc.errors, request.form, 400)
+    flash(_("Saved: %(count)s change(s).", count=len(changes)) if changes
+          else _("Nothing changed."), "success" if changes else "info")
+    return redirect(url_for("desk.consultation", consultation_id=consultation_id))
+
+
+@bp.post("/consultations/<int:consultation_id>/need")
+@access("coordinator")
+def make_need(consultation_id):
+    _consultation_or_404(consultation_id)
+    try:
+        need, created = consultations.to_need(
+            get_db(), consultation_id, request.form.get("place_id") or None,
+            request.form.get("category", ""), actor=current().actor("form"))
+    except ValidationError as exc:
+        return _consultation_page(consultation_id, exc.errors, request.form, 400)
+    flash(_("Need %(id)s recorded at the place.", id=need["id"]) if created else
+          _("This consultation is already need %(id)s.", id=need["id"]), "success")
+    return redirect(url_for("needs.detail", need_id=need["id"]))
+
+
+# --- Rumours ---------------------------------------------------------------------
+
+def _rumours_page(errors=None, form=None, status=200):
+    return render_template("desk/rumours.html", rumours=rumours.list_rumours(get_db()),
+                           errors=errors or {}, form=form or {}, **_choices()), status
+
+
+@bp.get("/rumours")
+@access("coordinator")
+def rumour_list():
+    return _rumours_page()
+
+
+@bp.post("/rumours")
+@access("coordinator")
+def log_rumour():
+    try:
+        rumours.log_rumour(get_db(), request.form, actor=current().actor("form"))
+    except ValidationError as exc:
+        return _rumours_page(exc.errors, request.form, 400)
+    flash(_("Rumour logged."), "success")
+    return redirect(url_for("desk.rumour_list"))
+
+
+def _rumour_step(rumour_id, step):
+    try:
+        result = step(get_db(), rumour_id)
+    except rumours.RumourNotFound:
+        abort(404)
+    except ValidationError as exc:
+        return None, _rumours_page(exc.errors, request.form, 400)
+    return result, None
+
+
+@bp.post("/rumours/<int:rumour_id>/heard")
+@access("coordinator")
+def rumour_heard(rumour_id):
+    _, page = _rumour_step(rumour_id, lambda db, i: rumours.heard_again(
+        db, i, request.form, actor=current().actor("form")))
+    return page or redirect(url_for("desk.rumour_list"))
+
+
+@bp.post("/rumours/<int:rumour_id>/status")
+@access("coordinator")
+def rumour_status(rumour_id):
+    _, page = _rumour_step(rumour_id, lambda db, i: rumours.set_status(
+        db, i, request.form, actor=current().actor("form")))
+    return page or redirect(url_for("desk.rumour_list"))
+
+
+@bp.post("/rumours/<int:rumour_id>/answer")
+@access("coordinator")
+def rumour_answer(rumour_id):
+    notice_id, page = _rumour_step(rumour_id, lambda db, i: rumours.answer(
+        db, i, actor=current().actor("form")))
+    if page:
+        return page
+    flash(_("A notice that answers the rumour is drafted: check it, then publish it."),
+          "success")
+    return redirect(url_for("notices.detail", notice_id=notice_id))
+
+
+# --- Hand-over ---------------------------------------------------------------------
+
+@bp.get("/handover")
+@access("coordinator")
+def handover_page(errors=None, form=None, status=200):
+    db = get_db()
+    return render_template(
+        "desk/handover.html", items=handover.build_items(db), sections=handover.SECTIONS,
+        sheets=handover.list_handovers(db), errors=errors or {}, form=form or {},
+        **_choices()), status
+
+
+@bp.post("/handover")
+@access("coordinator")
+def hand_over():
+    try:
+        sheet_id = handover.hand_over(get_db(), request.form, actor=current().actor("form"))
+    except ValidationError as exc:
+        return handover_page(exc.errors, request.form, 400)
+    flash(_("Hand-over sheet kept: the next coordinator acknowledges it."), "success")
+    return redirect(url_for("desk.sheet", handover_id=sheet_id))
+
+
+def _sheet_or_404(handover_id):
+    try:
+        return handover.get_handover(get_db(), handover_id)
+    except handover.HandoverNotFound:
+        abort(404)
+
+
+@bp.get("/handover/<int:handover_id>")
+@access("coordinator")
+def sheet(handover_id, errors=None):
+    return render_template("desk/sheet.html", sheet=_sheet_or_404(handover_id),
+                           sections=handover.SECTIONS, errors=errors or {}, **_choices())
+
+
+@bp.post("/handover/<int:handover_id>/acknowledge")
+@access("coordinator")
+def acknowledge(handover_id):
+    _sheet_or_404(handover_id)
+    try:
+        handover.acknowledge(get_db(), handover_id, actor=current().actor("form"))
+    except ValidationError as exc:
+        return sheet(handover_id, errors=exc.errors), 400
+    flash(_("Hand-over acknowledged."), "success")
+    return redirect(url_for("desk.sheet", handover_id=handover_id))

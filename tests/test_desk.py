@@ -1,0 +1,225 @@
+"""The center's desk: consultations taken while on the phone, rumours answered by a
+notice, and the shift hand-over sheet, through the real app on a temporary database."""
+
+import datetime
+import random
+
+import pytest
+
+from disaster_support.audit.log import Actor
+from disaster_support.db import utcnow
+from disaster_support.desk import consultations, handover, rumours
+from disaster_support.needs import records as needs
+from disaster_support.notices import records as notices
+from disaster_support.personal_data import purge
+from disaster_support.shelters import registry
+
+from conftest import KAMIMIZO, YOKOYAMA, csrf_token, sign_in
+
+ACTOR = Actor("sato", "coordinator", "test")
+OTHER = Actor("tanaka", "coordinator", "test")
+
+
+@pytest.fixture
+def desk(app, people):
+    return sign_in(app.test_client(), "coordinator")
+
+
+def take(client, **values):
+    token = csrf_token(client, "/desk/")
+    data = {"csrf_token": token, "client_id": "consult-0001", "channel": "phone",
+            "language": "ne", "topic": "residence",
+            "question": "My residence card expires next week; is the office open?", **values}
+    return client.post("/desk/consultations?lang=en", data=data)
+
+
+def taken(db, client_id="consult-0001"):
+    """The id of the consultation a form recorded."""
+    return db.execute("SELECT id FROM consultation WHERE client_id = ?",
+                      [client_id]).fetchone()[0]
+
+
+def test_a_consultation_is_taken_once_and_answered(desk, db):
+    before = db.execute("SELECT count(*) FROM consultation").fetchone()[0]
+    assert take(desk).status_code == 302
+    assert take(desk).status_code == 302  # the same form sent twice
+    assert db.execute("SELECT count(*) FROM consultation").fetchone()[0] == before + 1
+    cid = taken(db)
+    row = consultations.get_consultation(db, cid)
+    assert (row["language"], row["topic"], row["status"], row["created_by"]) == (
+        "ne", "residence", "open", "coordinator")
+    page = desk.get("/desk/?lang=en").get_data(as_text=True)
+    assert f'data-consultation="{cid}"' in page and "Waiting for an answer" in page
+    token = csrf_token(desk, f"/desk/consultations/{cid}")
+    answered = desk.post(f"/desk/consultations/{cid}?lang=en", data={
+        "csrf_token": token, "answer": "Immigration extends cards after a disaster; "
+        "we will call back when the office opens.", "referral": "immigration",
+        "follow_up_due": "2026-12-04T10:00", "status": "follow_up"})
+    assert answered.status_code == 302
+    row = consultations.get_consultation(db, cid)
+    assert (row["status"], row["referral"]) == ("follow_up", "immigration")
+    assert row["follow_up_due"] == "2026-12-04T01:00:00+00:00"  # Japan time, kept in UTC
+    queue = desk.get("/needs?lang=en").get_data(as_text=True)
+    assert "2 consultations waiting at the desk" in queue  # and the fixture's
+
+
+def test_bad_input_names_the_field_and_keeps_nothing(desk, db):
+    response = take(desk, channel="pigeon", language="xx", question="",
+                    contact_phone="090-1111-2222")
+    page = response.get_data(as_text=True)
+    before = db.execute("SELECT count(*) FROM consultation").fetchone()[0]
+    assert response.status_code == 400
+    for message in ("How it came in: choose one of the list.",
+                    "Language: choose one of the list.", "Question: required.",
+                    "The person agreed that the center keeps this contact: tick it"):
+        assert message in page
+    assert db.execute("SELECT count(*) FROM consultation WHERE client_id = 'consult-0001'"
+                      ).fetchone()[0] == 0
+    personal = take(desk, question="Call Maya at 090-1234-5678 about her visa")
+    assert personal.status_code == 400 and "Keep names and contact details out" in \
+        personal.get_data(as_text=True)
+
+
+def test_a_contact_only_with_consent_is_seen_by_coordinators_and_purged(desk, db, app):
+    assert take(desk, contact_name="<b>Maya</b>", contact_phone="090-1234-5678",
+                consent="1").status_code == 302
+    cid = taken(db)
+    page = desk.get(f"/desk/consultations/{cid}").get_data(as_text=True)
+    assert "090-1234-5678" in page and "&lt;b&gt;Maya&lt;/b&gt;" in page
+    audit = " ".join(r[0] or "" for r in db.execute("SELECT after FROM audit"))
+    assert "090-1234-5678" not in audit and "Maya" not in audit
+    assert sign_in(app.test_client(), "staff").get(f"/desk/consultations/{cid}"
+                                                  ).status_code == 403
+    removed = purge(db, actor=ACTOR)
+    assert removed["contacts of consultations"] == 1
+    assert "090-1234-5678" not in desk.get(f"/desk/consultations/{cid}").get_data(as_text=True)
+
+
+def test_a_consultation_becomes_a_need_at_a_place_once(desk, db):
+    registry.update_shelter(db, YOKOYAMA, {"status": "open"}, actor=ACTOR)
+    take(desk, people="3")
+    cid = taken(db)
+    token = csrf_token(desk, f"/desk/consultations/{cid}")
+    first = desk.post(f"/desk/consultations/{cid}/need",
+                      data={"csrf_token": token, "place_id": YOKOYAMA, "category": "residence"})
+    again = desk.post(f"/desk/consultations/{cid}/need",
+                      data={"csrf_token": token, "place_id": YOKOYAMA, "category": "residence"})
+    assert first.status_code == again.status_code == 302
+    need_id = consultations.get_consultation(db, cid)["need_id"]
+    need = needs.get_need(db, need_id)
+    assert (need["shelter_id"], need["language"], need["people"], need["category"]) == (
+        YOKOYAMA, "ne", 3, "residence")
+    assert db.execute("SELECT count(*) FROM need WHERE client_id LIKE 'consultation-%'"
+                      ).fetchone()[0] == 1
+
+
+def test_a_rumour_is_answered_by_a_notice(desk, db):
+    token = csrf_token(desk, "/desk/rumours")
+    desk.post("/desk/rumours", data={"csrf_token": token, "source": "sns", "language": "vi",
+                                     "text": "Foreigners are not allowed in the shelters"})
+    rid = db.execute("SELECT max(id) FROM rumour").fetchone()[0]
+    desk.post(f"/desk/rumours/{rid}/heard", data={"csrf_token": token, "source": "phone",
+                                                  "language": "tl"})
+    rumour = rumours.get_rumour(db, rid)
+    assert (rumour["heard"], rumour["languages"], rumour["status"]) == (2, ["vi", "tl"],
+                                                                        "checking")
+    assert set(rumour["sources"]) == {"sns", "phone"}
+    situation = desk.get("/situation?lang=en").get_data(as_text=True)
+    assert "Foreigners are not allowed in the shelters" in situation
+    refused = desk.post(f"/desk/rumours/{rid}/status?lang=en",
+                        data={"csrf_token": token, "status": "false", "fact": ""})
+    assert refused.status_code == 400 and "say what is true instead" in \
+        refused.get_data(as_text=True)
+    desk.post(f"/desk/rumours/{rid}/status", data={
+        "csrf_token": token, "status": "false",
+        "fact": "Every shelter takes everyone, whatever their nationality."})
+    answered = desk.post(f"/desk/rumours/{rid}/answer", data={"csrf_token": token})
+    notice_id = int(answered.headers["Location"].rsplit("/", 1)[1])
+    notice = notices.get_notice(db, notice_id)
+    assert notice["template_id"] == "rumour-false" and notice["state"] == "draft"
+    assert "whatever their nationality" in notice["slots"]["note"]
+    assert rumours.get_rumour(db, rid)["status"] == "answered"
+    assert rid not in {r["id"] for r in rumours.list_rumours(db, active_only=True)}
+    again = desk.post(f"/desk/rumours/{rid}/answer", data={"csrf_token": token})
+    assert again.headers["Location"].endswith(f"/notices/{notice_id}")  # the same notice
+
+
+def test_the_hand_over_lists_exactly_what_is_due(app, db, people):
+    """Generated data: the sheet's items are computed here independently."""
+    rng = random.Random(7)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    registry.update_shelter(db, KAMIMIZO, {"status": "open"}, actor=ACTOR)
+    critical = set()
+    for n in range(12):
+        urgency = rng.choice(["critical", "high", "normal"])
+        need, _ = needs.record_need(db, KAMIMIZO, {
+            "client_id": f"handover-need-{n:03d}", "category": "water", "language": "vi",
+            "people": 2, "urgency": urgency}, actor=ACTOR)
+        if urgency == "critical":
+            if rng.random() < 0.3:
+                needs.transition(db, need["id"], "resolved", actor=ACTOR)
+            else:
+                critical.add(need["id"])
+    due, waiting = set(), {people["consultation"]}
+    city = app.extensions["city"]
+    for n in range(10):
+        hours = rng.choice([None, 2, 11, 13, 30])
+        values = {"client_id": f"handover-c-{n:03d}", "channel": "phone", "language": "ne",
+                  "topic": "housing", "question": f"Question {n}"}
+        if hours is not None:
+            values["follow_up_due"] = (now + datetime.timedelta(hours=hours)).isoformat()
+        row, _ = consultations.record_consultation(db, values, city, actor=ACTOR)
+        if hours is not None and hours <= handover.SHIFT_HOURS:
+            due.add(row["id"])
+        if hours is None:
+            waiting.add(row["id"])
+    active = {people["rumour"], rumours.log_rumour(db, {"text": "r1", "source": "sns"},
+                                                   actor=ACTOR)}
+    done = rumours.log_rumour(db, {"text": "r2", "source": "sns"}, actor=ACTOR)
+    rumours.set_status(db, done, {"status": "false", "fact": "no"}, actor=ACTOR)
+    rumours.answer(db, done, actor=ACTOR)
+    items = handover.build_items(db, now)
+    assert {r["id"] for r in items["critical_needs"]} == critical
+    assert {r["id"] for r in items["follow_ups"]} == due
+    assert {r["id"] for r in items["consultations"]} == waiting
+    assert {r["id"] for r in items["rumours"]} == active
+    assert [r["id"] for r in items["promises"]] == [people["visit"]]  # the fixture's visit
+    assert any(n["id"] == notices.list_notices(db, states=("draft",))[0]["id"]
+               for n in items["notices"])
+
+    client = sign_in(app.test_client(), "coordinator")
+    token = csrf_token(client, "/desk/handover")
+    missing = client.post("/desk/handover?lang=en", data={"csrf_token": token})
+    assert missing.status_code == 400 and "Shift: required." in missing.get_data(as_text=True)
+    kept = client.post("/desk/handover", data={"csrf_token": token, "shift_label": "Night 1",
+                                               "next_shift": "Tanaka, Nguyen",
+                                               "notes": "Nepali interpreters are short"})
+    sheet_url = kept.headers["Location"]
+    sheet = handover.get_handover(db, int(sheet_url.rsplit("/", 1)[1]))
+    assert {r["id"] for r in sheet["items"]["follow_ups"]} == due
+    page = client.get(sheet_url + "?lang=en").get_data(as_text=True)
+    assert "Nepali interpreters are short" in page and "not yet acknowledged" in page
+    own = client.post(sheet_url + "/acknowledge?lang=en", data={"csrf_token": token})
+    assert own.status_code == 400  # the writer does not acknowledge their own sheet
+    incoming = sign_in(app.test_client(), "admin")
+    token = csrf_token(incoming, sheet_url)
+    assert incoming.post(sheet_url + "/acknowledge", data={"csrf_token": token}
+                         ).status_code == 302
+    sheet = handover.get_handover(db, sheet["id"])
+    assert sheet["acknowledged_by"] == "admin" and sheet["acknowledged_at"]
+    # the sheet is what was handed over: later changes do not rewrite it
+    consultations.record_consultation(db, {
+        "client_id": "handover-late-1", "channel": "phone", "language": "ne", "topic": "work",
+        "question": "late", "follow_up_due": utcnow()}, city, actor=ACTOR)
+    assert {r["id"] for r in handover.get_handover(db, sheet["id"])["items"]["follow_ups"]} \
+        == due
+
+
+def test_hostile_text_is_escaped_on_every_desk_page(desk, db, app):
+    take(desk, question="<script>alert(1)</script>")
+    rumours.log_rumour(db, {"text": "<img src=x onerror=alert(2)>", "source": "sns"},
+                       actor=ACTOR)
+    for url in ("/desk/", f"/desk/consultations/{taken(db)}", "/desk/rumours",
+                "/desk/handover", "/situation"):
+        page = desk.get(url).get_data(as_text=True)
+        assert "<script>alert(1)" not in page and "<img src=x" not in page, url
