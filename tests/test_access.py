@@ -100,6 +100,8 @@ ROUTES = {
     "desk.rumour_status": ("POST", "/desk/rumours/{rumour}/status", {"status": "true"},
                            COORDINATORS),
     "desk.rumour_answer": ("POST", "/desk/rumours/{rumour}/answer", {}, COORDINATORS),
+    "desk.daily_page": ("GET", "/desk/daily", None, COORDINATORS),
+    "desk.daily_csv": ("GET", "/desk/daily.csv", None, COORDINATORS),
     "desk.handover_page": ("GET", "/desk/handover", None, COORDINATORS),
     "desk.hand_over": ("POST", "/desk/handover", {"shift_label": "Day 1"}, COORDINATORS),
     "desk.sheet": ("GET", "/desk/handover/{handover}", None, COORDINATORS),

@@ -67,7 +67,6 @@ def test_bad_input_names_the_field_and_keeps_nothing(desk, db):
     response = take(desk, channel="pigeon", language="xx", question="",
                     contact_phone="090-1111-2222")
     page = response.get_data(as_text=True)
-    before = db.execute("SELECT count(*) FROM consultation").fetchone()[0]
     assert response.status_code == 400
     for message in ("How it came in: choose one of the list.",
                     "Language: choose one of the list.", "Question: required.",
@@ -223,3 +222,53 @@ def test_hostile_text_is_escaped_on_every_desk_page(desk, db, app):
                 "/desk/handover", "/situation"):
         page = desk.get(url).get_data(as_text=True)
         assert "<script>alert(1)" not in page and "<img src=x" not in page, url
+
+
+def test_the_daily_report_counts_what_the_data_says(app, db, people, desk):
+    """One day in Japan time (30 November): the figures, worked out here by hand."""
+    registry.update_shelter(db, KAMIMIZO, {"status": "open", "evacuees": 50,
+                                           "languages": {"vi": 7, "ne": 3}}, actor=ACTOR)
+
+    def need(client_id, at, category="water", language="vi", origin="staff"):
+        return needs.record_need(db, KAMIMIZO, {
+            "client_id": client_id, "category": category, "language": language,
+            "people": 2}, actor=ACTOR, at=at, origin=origin)[0]["id"]
+
+    a = need("daily-need-a", "2026-11-30T01:00:00+00:00")                 # 10:00 in Japan
+    needs.transition(db, a, "in_progress", actor=ACTOR, at="2026-11-30T01:30:00+00:00")
+    needs.transition(db, a, "resolved", actor=ACTOR, at="2026-11-30T03:00:00+00:00")
+    need("daily-need-b", "2026-11-30T05:00:00+00:00", category="food", language="ne")
+    c = need("daily-need-c", "2026-11-29T10:00:00+00:00")                 # the day before
+    needs.transition(db, c, "resolved", actor=ACTOR, at="2026-11-30T02:00:00+00:00")
+    d = need("daily-need-d", "2026-11-30T14:00:00+00:00")                 # 23:00 in Japan
+    needs.transition(db, d, "matched", actor=ACTOR, at="2026-11-30T16:00:00+00:00")  # next day
+    need("daily-need-e", "2026-11-30T06:00:00+00:00", origin="self_report")  # never confirmed
+    city = app.extensions["city"]
+    for n, (at, topic, language) in enumerate([
+            ("2026-11-30T00:30:00+00:00", "residence", "ne"),
+            ("2026-11-30T08:00:00+00:00", "residence", "ne"),
+            ("2026-11-30T09:00:00+00:00", "work", "vi"),
+            ("2026-11-30T15:30:00+00:00", "work", "vi")]):          # 00:30 the next day
+        consultations.record_consultation(db, {
+            "client_id": f"daily-consult-{n}", "channel": "phone", "language": language,
+            "topic": topic, "question": "q"}, city, actor=ACTOR, at=at)
+
+    report = desk.get("/desk/daily.csv?day=2026-11-30&hxl=1").get_data(as_text=True)
+    lines = report.splitlines()
+    assert lines[1].startswith("#date,#indicator+name")
+    figures = {tuple(line.split(",")[1:6]): int(line.split(",")[6]) for line in lines[2:]}
+    assert figures[("needs_opened", "vi", "water", "", "")] == 2      # a and d
+    assert figures[("needs_opened", "ne", "food", "", "")] == 1       # b
+    assert figures[("needs_resolved", "vi", "water", "", "")] == 2    # a, and c of the day before
+    assert figures[("needs_open", "vi", "water", "", "")] == 1        # d: matched the next day
+    assert figures[("needs_open", "ne", "food", "", "")] == 1         # b
+    assert ("needs_opened", "vi", "water", "", "") in figures and not any(
+        k[0] == "needs_opened" and v == 3 for k, v in figures.items())  # e is not a need
+    assert figures[("median_first_action_minutes", "", "", "", "")] == 30  # a only
+    assert figures[("median_resolution_minutes", "", "", "", "")] == 120
+    assert figures[("consultations", "ne", "residence", "", "")] == 2
+    assert figures[("consultations", "vi", "work", "", "")] == 1
+    assert figures[("foreign_evacuees", "vi", "", "chuo", "shelters")] == 7
+    page = desk.get("/desk/daily?day=2026-11-30&lang=en").get_data(as_text=True)
+    assert "Daily report on foreign residents: 2026-11-30" in page
+    assert desk.get("/desk/daily?day=yesterday").status_code == 404

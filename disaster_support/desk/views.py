@@ -1,20 +1,22 @@
 """The desk's pages: intake while on the phone, the consultations waiting, one
 consultation (answer, refer, follow up, make it a need), rumours, the hand-over sheet."""
 
+import datetime
 import uuid
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 
 from ..accounts.access import access, current
 from ..db import get_db
 from ..i18n import chosen_language
-from ..shelters import registry
+from ..shelters import places, registry
 from ..shelters.registry import ValidationError
+from ..spreadsheet import csv_text
 from ..vocabulary import desk_vocabulary, languages, need_categories
 from ..volunteers.registry import list_volunteers
-from . import consultations, handover, rumours
+from . import consultations, daily, handover, rumours
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -37,7 +39,8 @@ def _choices():
     return {"channels": labelled("channels"), "topics": labelled("topics"),
             "referrals": labelled("referrals"), "sources": labelled("rumour_sources"),
             "languages": languages(), "city": current_app.extensions["city"],
-            "statuses": consultations.STATUSES, "rumour_statuses": rumours.STATUSES}
+            "statuses": consultations.STATUSES, "rumour_statuses": rumours.STATUSES,
+            "groups": places.GROUP_LABELS}
 
 
 def _interpreters(db):
@@ -239,3 +242,41 @@ def acknowledge(handover_id):
         return sheet(handover_id, errors=exc.errors), 400
     flash(_("Hand-over acknowledged."), "success")
     return redirect(url_for("desk.sheet", handover_id=handover_id))
+
+
+# --- The daily report --------------------------------------------------------------
+
+def _day():
+    raw = request.args.get("day", "")
+    if not raw:
+        return daily.today()
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        abort(404)
+
+
+@bp.get("/daily")
+@access("coordinator")
+def daily_page():
+    day = _day()
+    report = daily.daily_report(get_db(), day)
+    return render_template(
+        "desk/daily.html", report=report, day=day,
+        previous=(day - datetime.timedelta(days=1)).isoformat(),
+        following=(day + datetime.timedelta(days=1)).isoformat(), **_choices())
+
+
+@bp.get("/daily.csv")
+@access("coordinator")
+def daily_csv():
+    """The long table: plain CSV, or with the HXL hashtag row (?hxl=1)."""
+    day = _day()
+    table = daily.rows(daily.daily_report(get_db(), day))
+    header = [[name for name, _ in daily.HXL_COLUMNS]]
+    if request.args.get("hxl") == "1":
+        header.append([tag for _, tag in daily.HXL_COLUMNS])
+    name = f"daily-report-{day.isoformat()}{'-hxl' if request.args.get('hxl') == '1' else ''}"
+    return Response(csv_text(header + table, bom=request.args.get("excel") == "1"),
+                    mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={name}.csv"})
