@@ -785,6 +785,38 @@ MIGRATIONS = [
         acknowledged_at TEXT,
         acknowledged_by TEXT
     );
+    -- a notice made from answered consultations: "questions people asked" on the boards
+    ALTER TABLE notice ADD COLUMN question_answer INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE consultation ADD COLUMN qa_notice_id INTEGER REFERENCES notice (id)
+        ON DELETE SET NULL;
+    -- asking beyond the city for interpreters and translators (EDXL-RM RequestResource)
+    CREATE TABLE help_request (
+        id INTEGER PRIMARY KEY,
+        direction TEXT NOT NULL DEFAULT 'sent' CHECK (direction IN ('sent', 'received')),
+        message_id TEXT NOT NULL UNIQUE,
+        partner TEXT NOT NULL,
+        languages TEXT NOT NULL,
+        people INTEGER NOT NULL CHECK (people > 0),
+        skills TEXT NOT NULL DEFAULT '[]',
+        place TEXT NOT NULL,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        contact TEXT NOT NULL,
+        note TEXT,
+        status TEXT NOT NULL DEFAULT 'drafted' CHECK (status IN ('drafted', 'sent',
+            'acknowledged', 'partly_filled', 'filled', 'cancelled')),
+        filled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE help_arrival (
+        request_id INTEGER NOT NULL REFERENCES help_request (id) ON DELETE CASCADE,
+        volunteer_id INTEGER NOT NULL REFERENCES volunteer (id) ON DELETE CASCADE,
+        PRIMARY KEY (request_id, volunteer_id)
+    );
+    -- accounts for interpreters sent by a partner: they end by themselves
+    ALTER TABLE user ADD COLUMN expires_at TEXT;
     """,
 ]
 

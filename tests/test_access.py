@@ -93,6 +93,10 @@ ROUTES = {
                     COORDINATORS),
     "desk.make_need": ("POST", "/desk/consultations/{consultation}/need", {
         "place_id": YOKOYAMA, "category": "housing"}, COORDINATORS),
+    "desk.make_question": ("POST", "/desk/consultations/{consultation}/question", {
+        "question_ja": "どこ？", "answer_ja": "体育館"}, COORDINATORS),
+    "notices.questions_poster": ("GET", f"/shelters/{KAMIMIZO}/questions/poster", None,
+                                 KAMIMIZO_STAFF),
     "desk.rumour_list": ("GET", "/desk/rumours", None, COORDINATORS),
     "desk.log_rumour": ("POST", "/desk/rumours", {"text": "x", "source": "sns"}, COORDINATORS),
     "desk.rumour_heard": ("POST", "/desk/rumours/{rumour}/heard", {"source": "sns"},
@@ -234,6 +238,7 @@ SETUP = {
 ANSWERS = {"accounts.sign_out": 302, "maps.tile": 404,
            "patrols.start": 400,  # nobody is checked in: refused, naming why
            "desk.make_need": 400,  # the place is closed: refused, naming why
+           "desk.make_question": 400,  # not answered yet: refused, naming why
            "desk.rumour_answer": 400}  # a rumour being checked is not answered yet
 
 

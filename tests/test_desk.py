@@ -2,6 +2,7 @@
 notice, and the shift hand-over sheet, through the real app on a temporary database."""
 
 import datetime
+import html
 import random
 
 import pytest
@@ -272,3 +273,40 @@ def test_the_daily_report_counts_what_the_data_says(app, db, people, desk):
     page = desk.get("/desk/daily?day=2026-11-30&lang=en").get_data(as_text=True)
     assert "Daily report on foreign residents: 2026-11-30" in page
     assert desk.get("/desk/daily?day=yesterday").status_code == 404
+
+
+def test_an_answered_consultation_becomes_a_question_on_the_boards(app, db, people, desk):
+    """Taken and answered in Nepali and Japanese, made a Q&A notice with translation
+    tasks for the other languages, published, and shown on a board."""
+    registry.update_shelter(db, KAMIMIZO, {"status": "open", "evacuees": 10,
+                                           "languages": {"ne": 4}}, actor=ACTOR)
+    take(desk, answer="区役所で発行します。明日から。")
+    cid = taken(db)
+    token = csrf_token(desk, f"/desk/consultations/{cid}")
+    refused = desk.post(f"/desk/consultations/{cid}/question?lang=en",
+                        data={"csrf_token": token, "question_ja": "在留カードは？"})
+    assert refused.status_code == 400
+    text = html.unescape(refused.get_data(as_text=True))
+    assert "Answer in Japanese: required." in text
+    assert "Question in the asker's language: required." in text
+    made = desk.post(f"/desk/consultations/{cid}/question", data={
+        "csrf_token": token, "question_ja": "在留カードの期限が切れそうです。",
+        "answer_ja": "災害のときは、入管が期限を延ばします。",
+        "question_asker": "मेरो निवास कार्डको म्याद सकिँदैछ।",
+        "answer_asker": "विपद्को बेला अध्यागमनले म्याद थप्छ।"})
+    notice_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    notice = notices.get_notice(db, notice_id)
+    assert notice["question_answer"] == 1 and notice["state"] == "draft"
+    assert set(notice["translations"]) == {"ne"}
+    missing = {tag for n, tag in notices.missing_translations(db) if n["id"] == notice_id}
+    assert "vi" in missing and "ne" not in missing and "ja" not in missing
+    assert consultations.get_consultation(db, cid)["qa_notice_id"] == notice_id
+    notices.publish(db, notice_id, actor=ACTOR)
+    board = app.test_client().get(f"/board/{KAMIMIZO}?lang=ne").get_data(as_text=True)
+    questions = board.split('id="questions"', 1)[1]
+    assert "मेरो निवास कार्डको म्याद सकिँदैछ।" in questions
+    before_questions = board.split('id="questions"', 1)[0]
+    assert "मेरो निवास" not in before_questions  # not among the ordinary notices
+    poster = desk.get(f"/shelters/{KAMIMIZO}/questions/poster?langs=ne,ja").get_data(
+        as_text=True)
+    assert "विपद्को बेला अध्यागमनले म्याद थप्छ।" in poster and "入管が期限を延ばします" in poster

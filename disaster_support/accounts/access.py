@@ -133,7 +133,8 @@ def _from_user_session():
             user = users.get_user(db, session["uid"])
         except users.UserNotFound:
             pass
-    if user is None or user["disabled"] or user["session_epoch"] != session.get("epoch"):
+    if user is None or user["disabled"] or users.expired(user) or \
+            user["session_epoch"] != session.get("epoch"):
         session.clear()
         g.auth_problem = "session"
         return ANONYMOUS

@@ -97,8 +97,13 @@ def _check_shelters(db, shelters):
             "Shelters: no shelter with the ID %(ids)s.", ids=", ".join(unknown))})
 
 
+def expired(user, now=None):
+    """An account given for a time (an interpreter sent by a partner city) has ended."""
+    return bool(user["expires_at"]) and user["expires_at"] <= (now or utcnow())
+
+
 def create_user(db, username, role, password, *, actor, shelters=(), must_change=False,
-                language=None):
+                language=None, expires_at=None):
     username = (username or "").strip()
     _check_username(username)
     _check_role(role, shelters)
@@ -110,14 +115,15 @@ def create_user(db, username, role, password, *, actor, shelters=(), must_change
                 "User name: “%(name)s” is taken.", name=username)})
         cursor = db.execute(
             "INSERT INTO user (username, role, password_hash, must_change_password, language, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [username, role, generate_password_hash(password), int(must_change), language,
-             utcnow()])
+             utcnow(), expires_at])
         user_id = cursor.lastrowid
         for shelter in shelters:
             db.execute("INSERT INTO user_shelter VALUES (?, ?)", [user_id, shelter])
         record(db, actor, "create", "user", user_id, after={
-            "username": username, "role": role, "shelters": list(shelters)})
+            "username": username, "role": role, "shelters": list(shelters),
+            "expires_at": expires_at})
     return user_id
 
 
@@ -161,7 +167,8 @@ def authenticate(db, username, password):
         check_password_hash(_DUMMY_HASH, password or "")
         return None
     user = rows[0]
-    if not check_password_hash(user["password_hash"], password or "") or user["disabled"]:
+    if not check_password_hash(user["password_hash"], password or "") or user["disabled"] \
+            or expired(user):
         return None
     return user
 
@@ -293,5 +300,6 @@ def user_for_token(db, token):
     rows = list(db.query(
         "SELECT t.id AS token_id, t.last_used_at AS token_used, u.* FROM api_token t "
         "JOIN user u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL "
-        "AND u.disabled = 0", [hash_token(token)]))
+        "AND u.disabled = 0 AND (u.expires_at IS NULL OR u.expires_at > ?)",
+        [hash_token(token), utcnow()]))
     return rows[0] if rows else None

@@ -16,7 +16,7 @@ from ..shelters.registry import ValidationError
 from ..spreadsheet import csv_text
 from ..vocabulary import desk_vocabulary, languages, need_categories
 from ..volunteers.registry import list_volunteers
-from . import consultations, daily, handover, rumours
+from . import consultations, daily, handover, questions, rumours
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -131,6 +131,21 @@ def make_need(consultation_id):
     flash(_("Need %(id)s recorded at the place.", id=need["id"]) if created else
           _("This consultation is already need %(id)s.", id=need["id"]), "success")
     return redirect(url_for("needs.detail", need_id=need["id"]))
+
+
+@bp.post("/consultations/<int:consultation_id>/question")
+@access("coordinator")
+def make_question(consultation_id):
+    """An answered consultation as a question for everyone (a draft notice)."""
+    _consultation_or_404(consultation_id)
+    try:
+        notice_id = questions.make_question_answer(get_db(), consultation_id, request.form,
+                                                   actor=current().actor("form"))
+    except ValidationError as exc:
+        return _consultation_page(consultation_id, exc.errors, request.form, 400)
+    flash(_("The question is a notice draft now: check it, have it translated, publish it."),
+          "success")
+    return redirect(url_for("notices.detail", notice_id=notice_id))
 
 
 # --- Rumours ---------------------------------------------------------------------

@@ -390,6 +390,25 @@ def poster(shelter_id, notice_id):
                            languages=languages(), categories=need_categories())
 
 
+@bp.get("/shelters/<shelter_id>/questions/poster")
+@access("shelter")
+def questions_poster(shelter_id):
+    """An A4 poster of the questions people asked that hold for a shelter now, with
+    their answers, in the chosen languages (default: Easy Japanese, English and the
+    languages of the evacuees there)."""
+    db = get_db()
+    shelter = shelter_or_404(shelter_id)
+    asked = [n for n in records.board_notices(db, shelter["id"]) if n["question_answer"]]
+    chosen = [t for t in request.args.get("langs", "").split(",") if t in languages()]
+    if not chosen:
+        chosen = ["ja-x-easy", "en"] + [t for t in shelter["languages"] if t != "en"]
+    names = records.names_for(db, asked)
+    blocks = [(tag, [render(n, tag, names) for n in asked], qr_svg(board_url(shelter_id, tag)),
+               board_url(shelter_id, tag)) for tag in chosen]
+    return render_template("notices/questions_poster.html", shelter=shelter, blocks=blocks,
+                           asked=asked, languages=languages())
+
+
 @bp.get("/shelters/<shelter_id>/sheet")
 @access("shelter")
 def sheet(shelter_id):
