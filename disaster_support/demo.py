@@ -10,7 +10,7 @@ from pathlib import Path
 from .accounts import devices, users
 from .audit.log import Actor
 from .claims import records as claims
-from .db import get_db
+from .db import TOKYO, get_db
 from .live import seen
 from .needs import records
 from .shelters import registry
@@ -363,7 +363,7 @@ DEMO_CONSULTATIONS = [
 
 def _demo_desk(db, city):
     """Consultations in several languages, a rumour being answered, a hand-over."""
-    from .desk import consultations, handover, rumours
+    from .desk import consultations, handover, help_requests, rumours
 
     if db["consultation"].count:
         return
@@ -391,6 +391,17 @@ def _demo_desk(db, city):
     rumours.answer(db, rumour, actor=DEMO)  # a draft, to translate and publish
     rumours.log_rumour(db, {"text": "水道の水に毒が入っている", "source": "community",
                             "language": "ne"}, actor=DEMO)
+    tomorrow = (now + datetime.timedelta(days=1)).astimezone(TOKYO)
+    help_id = help_requests.create_request(db, {
+        "partner": "かながわ国際交流財団 多言語支援センターかながわ", "languages": ["ne"],
+        "people": 2, "skills": ["interpretation", "medical_interpretation"],
+        "place": "相模原市 災害多言語支援センター（市役所本館）",
+        "contact": "災害多言語支援センター 042-754-1111（代表）",
+        "starts_at": tomorrow.replace(hour=9, minute=0, second=0).isoformat(),
+        "ends_at": (tomorrow + datetime.timedelta(days=4)).replace(
+            hour=18, minute=0, second=0).isoformat(),
+        "note": "ネパール語の通訳が市内にいません。夜間の対応もお願いします。"}, actor=DEMO)
+    help_requests.set_status(db, help_id, "sent", actor=DEMO)
     handover.hand_over(db, {"shift_label": "夜勤 → 日勤", "next_shift": "coordinator",
                             "notes": "ネパール語の通訳が足りない。県のセンターに相談中。"},
                        actor=DEMO)

@@ -187,6 +187,11 @@ def people_template(tmp_path_factory):
     ids["handover"] = db.execute(
         "INSERT INTO handover (shift_label, created_at, created_by, items) VALUES "
         "('Night 0', ?, 'test', '{}')", [now]).lastrowid
+    ids["help_request"] = db.execute(
+        "INSERT INTO help_request (message_id, partner, languages, people, place, starts_at, "
+        "ends_at, contact, created_at, created_by, updated_at) VALUES ('urn:uuid:test', "
+        "'Kanagawa', '[\"ne\"]', 2, 'city hall', ?, '2026-12-30T00:00:00+00:00', '042', ?, "
+        "'test', ?)", [now, now, now]).lastrowid
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     return folder, ids

@@ -106,6 +106,18 @@ ROUTES = {
     "desk.rumour_answer": ("POST", "/desk/rumours/{rumour}/answer", {}, COORDINATORS),
     "desk.daily_page": ("GET", "/desk/daily", None, COORDINATORS),
     "desk.daily_csv": ("GET", "/desk/daily.csv", None, COORDINATORS),
+    "desk.help_list": ("GET", "/desk/help", None, COORDINATORS),
+    "desk.help_create": ("POST", "/desk/help", {
+        "partner": "Kanagawa", "languages": "ne", "people": "1", "place": "city hall",
+        "contact": "042", "starts_at": "2026-12-03T09:00", "ends_at": "2026-12-04T09:00"},
+        COORDINATORS),
+    "desk.help_import": ("POST", "/desk/help/import", {}, COORDINATORS),
+    "desk.help_detail": ("GET", "/desk/help/{help_request}", None, COORDINATORS),
+    "desk.help_file": ("GET", "/desk/help/{help_request}.xml", None, COORDINATORS),
+    "desk.help_status": ("POST", "/desk/help/{help_request}/status", {"status": "sent"},
+                         COORDINATORS),
+    "desk.help_arrivals": ("POST", "/desk/help/{help_request}/arrivals", {"name-0": "A B"},
+                           COORDINATORS),
     "desk.handover_page": ("GET", "/desk/handover", None, COORDINATORS),
     "desk.hand_over": ("POST", "/desk/handover", {"shift_label": "Day 1"}, COORDINATORS),
     "desk.sheet": ("GET", "/desk/handover/{handover}", None, COORDINATORS),
@@ -239,6 +251,7 @@ ANSWERS = {"accounts.sign_out": 302, "maps.tile": 404,
            "patrols.start": 400,  # nobody is checked in: refused, naming why
            "desk.make_need": 400,  # the place is closed: refused, naming why
            "desk.make_question": 400,  # not answered yet: refused, naming why
+           "desk.help_import": 400,  # no file: refused, naming the field
            "desk.rumour_answer": 400}  # a rumour being checked is not answered yet
 
 

@@ -3,13 +3,15 @@ notice, and the shift hand-over sheet, through the real app on a temporary datab
 
 import datetime
 import html
+import io
 import random
+import re
 
 import pytest
 
 from disaster_support.audit.log import Actor
 from disaster_support.db import utcnow
-from disaster_support.desk import consultations, handover, rumours
+from disaster_support.desk import consultations, handover, help_requests, rumours
 from disaster_support.needs import records as needs
 from disaster_support.notices import records as notices
 from disaster_support.personal_data import purge
@@ -310,3 +312,77 @@ def test_an_answered_consultation_becomes_a_question_on_the_boards(app, db, peop
     poster = desk.get(f"/shelters/{KAMIMIZO}/questions/poster?langs=ne,ja").get_data(
         as_text=True)
     assert "विपद्को बेला अध्यागमनले म्याद थप्छ।" in poster and "入管が期限を延ばします" in poster
+
+
+def test_a_help_request_round_trips_and_its_interpreters_arrive(app, db, people, desk):
+    """Nobody speaks Nepali: the request goes to the prefecture as an EDXL-RM file; the
+    file, imported by a partner, says the same; the interpreters arrive and get records
+    and accounts that end with the request."""
+    token = csrf_token(desk, "/desk/help")
+    made = desk.post("/desk/help?lang=en", data={
+        "csrf_token": token, "partner": "Kanagawa multilingual support center",
+        "languages": ["ne", "my"], "people": "2", "skills": ["medical_interpretation"],
+        "place": "Sagamihara disaster support center, city hall", "contact": "042-000-0000",
+        "starts_at": "2026-12-03T09:00", "ends_at": "2026-12-06T18:00",
+        "note": "Night shifts too"})
+    assert made.status_code == 302, made.get_data(as_text=True)[-1500:]
+    request_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    page = desk.get(f"/desk/help/{request_id}?lang=en").get_data(as_text=True)
+    assert "Kanagawa multilingual support center" in page and "Drafted" in page
+    xml = desk.get(f"/desk/help/{request_id}.xml")
+    assert xml.mimetype == "application/xml"
+    body = xml.get_data()
+    assert b"urn:oasis:names:tc:emergency:EDXL:RM:1.0:msg" in body
+    assert b"<MessageContentType>RequestResource</MessageContentType>" in body
+
+    # a partner city imports the file: the same request, received
+    partner = sign_in(app.test_client(), "admin")
+    token = csrf_token(partner, "/desk/help")
+    db.execute("UPDATE help_request SET message_id = message_id || '-here' WHERE id = ?",
+               [request_id])  # the partner's own database never held ours
+    received = partner.post("/desk/help/import", data={
+        "csrf_token": token, "file": (io.BytesIO(body), "request.xml")},
+        content_type="multipart/form-data")
+    assert received.status_code == 302, received.get_data(as_text=True)[-1500:]
+    copy = help_requests.get_request(db, int(received.headers["Location"].rsplit("/", 1)[1]))
+    original = help_requests.get_request(db, request_id)
+    for field in ("languages", "people", "skills", "place", "starts_at", "ends_at", "contact",
+                  "note"):
+        assert copy[field] == original[field], field
+    assert copy["direction"] == "received" and copy["partner"].startswith("Sagamihara")
+    again = partner.post("/desk/help/import?lang=en", data={
+        "csrf_token": token, "file": (io.BytesIO(body), "request.xml")},
+        content_type="multipart/form-data")
+    assert again.status_code == 400 and "imported before" in again.get_data(as_text=True)
+    could = partner.get(f"/desk/help/{copy['id']}?lang=en").get_data(as_text=True)
+    assert "What this city could send" in could
+    bad = partner.post("/desk/help/import?lang=en", data={
+        "csrf_token": token, "file": (io.BytesIO(b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>"),
+                                      "evil.xml")}, content_type="multipart/form-data")
+    assert bad.status_code == 400 and "not an EDXL-RM RequestResource" in \
+        bad.get_data(as_text=True)
+
+    # the interpreters arrive
+    token = csrf_token(desk, f"/desk/help/{request_id}")
+    arrived = desk.post(f"/desk/help/{request_id}/arrivals?lang=en", data={
+        "csrf_token": token, "name-0": "Sita Gurung", "language-0": "ne",
+        "name-1": "Aung Aung", "language-1": "my"})
+    page = arrived.get_data(as_text=True)
+    assert arrived.status_code == 200 and "Accounts: shown only now" in page
+    request_after = help_requests.get_request(db, request_id)
+    assert (request_after["status"], request_after["filled"]) == ("filled", 2)
+    names = {v["name"] for v in request_after["arrived"]}
+    assert names == {"Sita Gurung", "Aung Aung"}
+    account = db.execute("SELECT u.username, u.expires_at FROM user u JOIN volunteer v ON "
+                         "v.user_id = u.id WHERE v.name = 'Sita Gurung'").fetchone()
+    assert account[1] == original["ends_at"]
+    password = re.search(rf"<code>{account[0]}</code></td><td><code>([^<]+)</code>",
+                         page).group(1)
+    interpreter = app.test_client()
+    token = csrf_token(interpreter, "/sign-in")
+    signed = interpreter.post("/sign-in", data={"csrf_token": token, "username": account[0],
+                                                "password": password})
+    assert signed.status_code == 302 and "/sign-in" not in signed.headers["Location"]
+    db.execute("UPDATE user SET expires_at = '2026-01-01T00:00:00+00:00' WHERE username = ?",
+               [account[0]])
+    assert interpreter.get("/account").status_code in (302, 401)  # the account has ended

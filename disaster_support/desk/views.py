@@ -14,9 +14,10 @@ from ..i18n import chosen_language
 from ..shelters import places, registry
 from ..shelters.registry import ValidationError
 from ..spreadsheet import csv_text
-from ..vocabulary import desk_vocabulary, languages, need_categories
+from ..vocabulary import desk_vocabulary, languages, need_categories, skills
+from ..volunteers import assignments, matching
 from ..volunteers.registry import list_volunteers
-from . import consultations, daily, handover, questions, rumours
+from . import consultations, daily, handover, help_requests, questions, rumours
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -295,3 +296,111 @@ def daily_csv():
     return Response(csv_text(header + table, bom=request.args.get("excel") == "1"),
                     mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+
+
+# --- Asking for help beyond the city -----------------------------------------------
+
+def _help_page(errors=None, form=None, status=200):
+    db = get_db()
+    need_list, volunteers = assignments.engine_input(db)
+    unserved = matching.group_unserved(need_list, matching.unreachable(need_list, volunteers))
+    return render_template(
+        "desk/help.html", requests=help_requests.list_requests(db), unserved=unserved,
+        errors=errors or {}, form=form or {}, skills=skills(),
+        request_statuses=help_requests.STATUSES, **_choices()), status
+
+
+@bp.get("/help")
+@access("coordinator")
+def help_list():
+    wanted = request.args.getlist("language")
+    return _help_page(form={"languages": wanted} if wanted else None)
+
+
+@bp.post("/help")
+@access("coordinator")
+def help_create():
+    values = {k: request.form.get(k) for k in help_requests.FIELD_LABELS}
+    values["languages"] = request.form.getlist("languages")
+    values["skills"] = request.form.getlist("skills")
+    try:
+        request_id = help_requests.create_request(get_db(), values,
+                                                  actor=current().actor("form"))
+    except ValidationError as exc:
+        form = request.form.to_dict()
+        form["languages"] = values["languages"]
+        return _help_page(exc.errors, form, 400)
+    flash(_("Request drafted: print it or send its file, then mark it sent."), "success")
+    return redirect(url_for("desk.help_detail", request_id=request_id))
+
+
+@bp.post("/help/import")
+@access("coordinator")
+def help_import():
+    upload = request.files.get("file")
+    try:
+        request_id = help_requests.import_request(
+            get_db(), upload.read(help_requests.MAX_FILE + 1) if upload else b"",
+            actor=current().actor("form"))
+    except ValidationError as exc:
+        return _help_page(exc.errors, None, 400)
+    flash(_("Request received: see what this city could send."), "success")
+    return redirect(url_for("desk.help_detail", request_id=request_id))
+
+
+def _help_or_404(request_id):
+    try:
+        return help_requests.get_request(get_db(), request_id)
+    except help_requests.RequestNotFound:
+        abort(404)
+
+
+@bp.get("/help/<int:request_id>")
+@access("coordinator")
+def help_detail(request_id, errors=None, made=None, status=200):
+    help_request = _help_or_404(request_id)
+    could_send = help_requests.what_we_could_send(get_db(), help_request) \
+        if help_request["direction"] == "received" else {}
+    return render_template("desk/help_request.html", r=help_request, errors=errors or {},
+                           made=made or [], could_send=could_send, skills=skills(),
+                           request_statuses=help_requests.STATUSES, **_choices()), status
+
+
+@bp.get("/help/<int:request_id>.xml")
+@access("coordinator")
+def help_file(request_id):
+    help_request = _help_or_404(request_id)
+    city = current_app.extensions["city"]
+    return Response(help_requests.to_edxl(help_request, city.name("en")),
+                    mimetype="application/xml", headers={
+                        "Content-Disposition": f"attachment; filename=help-request-"
+                                               f"{request_id}.xml"})
+
+
+@bp.post("/help/<int:request_id>/status")
+@access("coordinator")
+def help_status(request_id):
+    _help_or_404(request_id)
+    try:
+        help_requests.set_status(get_db(), request_id, request.form.get("status", ""),
+                                 actor=current().actor("form"))
+    except ValidationError as exc:
+        return help_detail(request_id, errors=exc.errors, status=400)
+    return redirect(url_for("desk.help_detail", request_id=request_id))
+
+
+@bp.post("/help/<int:request_id>/arrivals")
+@access("coordinator")
+def help_arrivals(request_id):
+    _help_or_404(request_id)
+    form = request.form
+    rows = [{"name": form.get(f"name-{n}", ""), "language": form.get(f"language-{n}"),
+             "level": "native", "phone": form.get(f"phone-{n}", "")} for n in range(10)]
+    city = current_app.extensions["city"]
+    try:
+        made = help_requests.arrivals(get_db(), request_id, rows,
+                                      actor=current().actor("form"),
+                                      wards={w.id for w in city.wards})
+    except ValidationError as exc:
+        return help_detail(request_id, errors=exc.errors, status=400)
+    return help_detail(request_id, made=made)
