@@ -16,6 +16,7 @@ from disaster_support.needs import records as needs
 from disaster_support.notices import records as notices
 from disaster_support.personal_data import purge
 from disaster_support.shelters import registry
+from disaster_support.vocabulary import desk_vocabulary, languages
 
 from conftest import KAMIMIZO, YOKOYAMA, csrf_token, sign_in
 
@@ -386,3 +387,12 @@ def test_a_help_request_round_trips_and_its_interpreters_arrive(app, db, people,
     db.execute("UPDATE user SET expires_at = '2026-01-01T00:00:00+00:00' WHERE username = ?",
                [account[0]])
     assert interpreter.get("/account").status_code in (302, 401)  # the account has ended
+
+
+def test_the_desk_lists_are_named_in_every_language():
+    vocabulary = desk_vocabulary()
+    tags = list(languages())
+    for kind, entries in vocabulary.items():
+        for key, labels in entries.items():
+            missing = [t for t in tags if not labels.get(t)]
+            assert not missing, (kind, key, missing)
