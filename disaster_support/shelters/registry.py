@@ -149,9 +149,12 @@ def _order(order, tag):
 
 
 def count_counted_before(db, cutoff):
-    """Open or full shelters whose head counts last changed before ``cutoff`` (or never)."""
+    """Open or full shelters whose head counts last changed before ``cutoff`` (or never);
+    places the center added are counted by patrol visits, not by shelter staff."""
+    kinds = ", ".join(f"'{k}'" for k in SHELTER_KINDS)
     return db.execute(f"SELECT count(*) FROM shelter s WHERE s.status IN ('open', 'full') "
-                      f"AND coalesce({LAST_COUNTED}, '') < ?", [cutoff]).fetchone()[0]
+                      f"AND s.kind IN ({kinds}) AND coalesce({LAST_COUNTED}, '') < ?",
+                      [cutoff]).fetchone()[0]
 
 
 # The registry's groups of kinds: the filter "shelters / other places / at home"
