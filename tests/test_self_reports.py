@@ -17,11 +17,19 @@ from disaster_support.shelters import registry
 from disaster_support.text import _l
 from disaster_support.vocabulary import languages
 
-from conftest import KAMIMIZO, YOKOYAMA, csrf_token
+from conftest import KAMIMIZO, YOKOYAMA, csrf_token, sign_in
 
 ACTOR = Actor("test", "coordinator", "test")
 REPORT = f"/board/{KAMIMIZO}/report"
 PHONE = "090-1234-5678"
+
+
+@pytest.fixture
+def coordinator(app, people):
+    """The coordinator, reading English (the flashed messages are checked in English)."""
+    client = sign_in(app.test_client(), "coordinator")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture
