@@ -116,7 +116,9 @@ PAGES = ("/", "/shelters/", "/shelters/E1415000004111", "/about", "/nope", "/dev
          "/notices/new", "/notices/new?template=water-supply", "/notices/2",
          "/notices/translations", "/board", "/board/E1415000004111", "/map",
          "/map?language=vi", "/board/map", "/drills", "/offline",
-         "/exports", "/shelters/E1415000004111/talk", "/shelters/E1415000004111/talk/vi/food")
+         "/exports", "/shelters/E1415000004111/talk", "/shelters/E1415000004111/talk/vi/food",
+         "/desk/", "/desk/rumours", "/desk/handover", "/desk/daily", "/desk/help", "/patrols",
+         "/patrols/1", "/shelters/new", "/board/report", "/reports/")
 
 
 @pytest.mark.parametrize("tag", ui_languages())

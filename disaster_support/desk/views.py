@@ -16,7 +16,7 @@ from ..shelters.registry import ValidationError
 from ..spreadsheet import csv_text
 from ..vocabulary import desk_vocabulary, languages, need_categories, skills
 from ..volunteers import assignments, matching
-from ..volunteers.registry import list_volunteers
+from ..volunteers.registry import SKILL_LABELS, list_volunteers
 from . import consultations, daily, handover, help_requests, questions, rumours
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -307,7 +307,8 @@ def _help_page(errors=None, form=None, status=200):
     return render_template(
         "desk/help.html", requests=help_requests.list_requests(db), unserved=unserved,
         errors=errors or {}, form=form or {}, skills=skills(),
-        request_statuses=help_requests.STATUSES, **_choices()), status
+        skill_labels=SKILL_LABELS, request_statuses=help_requests.STATUSES,
+        **_choices()), status
 
 
 @bp.get("/help")
@@ -363,6 +364,7 @@ def help_detail(request_id, errors=None, made=None, status=200):
         if help_request["direction"] == "received" else {}
     return render_template("desk/help_request.html", r=help_request, errors=errors or {},
                            made=made or [], could_send=could_send, skills=skills(),
+                           skill_labels=SKILL_LABELS,
                            request_statuses=help_requests.STATUSES, **_choices()), status
 
 
