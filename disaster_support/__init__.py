@@ -77,6 +77,8 @@ def create_app(config=None, instance_path=None):
     from .needs.views import bp as needs_bp
     from .notices.views import bp as notices_bp
     from .offline import bp as offline_bp
+    from .intake.views import bp as intake_bp
+    from .outreach.views import bp as outreach_bp
     from .patrols.views import bp as patrols_bp
     from .reports.views import bp as reports_bp
     from .shelters.views import bp as shelters_bp
@@ -89,9 +91,13 @@ def create_app(config=None, instance_path=None):
     easy_japanese.init_app(app)
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
                       maps.bp, offline_bp, drills.bp, exports_bp, conversation_bp, audit_bp,
-                      live_bp, claims_bp, reports_bp, patrols_bp, desk_bp, api_bp):
+                      live_bp, claims_bp, reports_bp, patrols_bp, desk_bp, intake_bp,
+                      outreach_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
+    # a mail program's one-click unsubscribe (RFC 8058) has no form token: the link's own
+    # secret token is what authorises it
+    csrf.exempt("disaster_support.outreach.views.unsubscribe")
 
     _static_versioning(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)

@@ -62,6 +62,8 @@ class City:
     boundaries: str | None = None
     coordination_center: tuple | None = None  # (lat, lon) of the disaster prevention center
     place_names_file: str | None = None  # readings, romaji and English names (a CSV)
+    # JMA's codes for it (intake/jma.py)
+    jma: dict = field(default_factory=dict, repr=False, hash=False, compare=False)
 
     def boundary_features(self):
         """The ward boundaries as GeoJSON features, each with its ward's id."""
@@ -172,6 +174,7 @@ def load_city(folder):
         coordination_center=tuple(data["coordination_center"]["location"])
         if data.get("coordination_center") else None,
         place_names_file=data.get("place_names"),
+        jma=data.get("jma", {}),
     )
 
 

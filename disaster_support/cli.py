@@ -257,8 +257,10 @@ def serve(host, port, with_demo, threads, tiles):
                              "%(foreign)s foreign evacuees, %(needs)s needs.", **summary))
             demo_shelter, tablet_token = _print_demo_accounts()
     from .backups import start_periodic
+    from .outreach import worker as mail_worker
 
     start_periodic(app)
+    mail_worker.start(app)
     with app.app_context():
         click.echo(_("Instance folder: %(path)s", path=app.instance_path))
         _print_where_to_go(app, _urls(host, port)[0], demo_shelter, tablet_token)
@@ -371,6 +373,113 @@ def build_wards(sources, out, tolerance):
     Path(out).write_text(json.dumps(layer, ensure_ascii=False, separators=(",", ":")),
                          encoding="utf-8")
     click.echo(f"{out}: {len(layer['features'])} wards")
+
+
+@main.group()
+def jma():
+    """Reports of the Japan Meteorological Agency (防災情報XML) in: each relevant one a
+    draft notice to check and publish (see docs/adapting.md)."""
+
+
+def _print_outcomes(results):
+    from .intake.jma import OUTCOME_LABELS
+
+    for name, outcome in results:
+        click.echo(f"{name}: {OUTCOME_LABELS.get(outcome, outcome)}")
+
+
+@jma.command("import")
+@instance_option
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False))
+def jma_import(files):
+    """Read JMA XML files (a file already read changes nothing)."""
+    from .db import get_db
+    from .drills.runs import active_drill
+    from .intake.jma import JmaError, import_report
+
+    app = make_app()
+    with app.app_context():
+        results = []
+        for name in files:
+            try:
+                outcome, _row = import_report(
+                    get_db(), Path(name).read_bytes(), app.extensions["city"],
+                    actor=cli_actor(), origin=f"file:{Path(name).name}",
+                    exercise=active_drill(app) is not None)
+            except JmaError as error:
+                outcome = str(next(iter(error.errors.values())))
+            results.append((name, outcome))
+        _print_outcomes(results)
+
+
+@jma.command("watch")
+@instance_option
+@click.option("--folder", type=click.Path(exists=True, file_okay=False),
+              help="A folder where JMA XML files arrive (a share on the LAN).")
+@click.option("--feed", "feeds", multiple=True, metavar="URL",
+              help="A JMA Atom feed (default: the city's, in city.json, with --feeds).")
+@click.option("--feeds", "city_feeds", is_flag=True, help="Pull the feeds city.json names.")
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 3600),
+              help="Seconds between two looks.")
+@click.option("--once", is_flag=True, help="Look once, then stop.")
+def jma_watch(folder, feeds, city_feeds, interval, once):
+    """Read new reports from a folder and/or JMA's feeds, again every --interval
+    seconds. A network that is down is reported and tried again at the next look."""
+    import time
+    import urllib.error
+
+    from .db import get_db
+    from .drills.runs import active_drill
+    from .intake.jma import JmaError, import_folder, pull_feed
+
+    app = make_app()
+    city = app.extensions["city"]
+    feeds = list(feeds) + (city.jma.get("feeds", []) if city_feeds else [])
+    if not folder and not feeds:
+        raise click.UsageError(str(_("Give --folder, --feed or --feeds.")))
+    while True:
+        with app.app_context():
+            exercise = active_drill(app) is not None
+            if folder:
+                _print_outcomes(import_folder(get_db(), folder, city, actor=cli_actor(),
+                                              exercise=exercise))
+            for url in feeds:
+                try:
+                    _print_outcomes(pull_feed(get_db(), url, city, actor=cli_actor(),
+                                              exercise=exercise))
+                except (OSError, urllib.error.URLError, JmaError) as error:
+                    click.echo(_("%(url)s: not reached (%(error)s); trying again later.",
+                                 url=url, error=error), err=True)
+        if once:
+            return
+        time.sleep(interval)
+
+
+@main.group()
+def mail():
+    """Notices by e-mail (the relay: SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD,
+    SMTP_STARTTLS, MAIL_FROM; see docs/adapting.md)."""
+
+
+@mail.command("send")
+@instance_option
+def mail_send():
+    """Send what waits in the outbox now (``serve`` does it every half minute)."""
+    from .outreach.mail import MailNotConfigured
+    from .outreach.worker import deliver_now
+
+    app = make_app()
+    with app.app_context():
+        try:
+            sent, failed = deliver_now(app)
+        except MailNotConfigured:
+            raise click.ClickException(str(_("No mail relay is configured (SMTP_HOST): the "
+                                             "mails wait in the outbox."))) from None
+        click.echo(_("Mail: %(sent)s sent, %(failed)s waiting for the relay.", sent=sent,
+                     failed=failed))
+        if failed:
+            sys.exit(1)
 
 
 @main.group()

@@ -818,6 +818,99 @@ MIGRATIONS = [
     -- accounts for interpreters sent by a partner: they end by themselves
     ALTER TABLE user ADD COLUMN expires_at TEXT;
     """,
+    # 14: official information in. What the city's disaster headquarters announces
+    # (高齢者等避難 / 避難指示 / 緊急安全確保 and their 解除), each a published notice;
+    # JMA reports, one row per event (its EventID, or the city's running warnings), the
+    # draft notice it keeps up to date, and the files and feed entries already read;
+    # a notice's reach (postings on the wall, views counted per place and language).
+    """
+    CREATE TABLE evacuation_order (
+        id INTEGER PRIMARY KEY,
+        client_id TEXT NOT NULL UNIQUE,
+        level TEXT NOT NULL CHECK (level IN ('elderly', 'order', 'emergency')),
+        hazard TEXT NOT NULL,
+        areas TEXT NOT NULL,
+        places TEXT NOT NULL DEFAULT '[]',
+        notice_id INTEGER NOT NULL REFERENCES notice (id),
+        issued_at TEXT NOT NULL,
+        issued_by TEXT NOT NULL,
+        ended_at TEXT,
+        ended_by TEXT,
+        ended_how TEXT CHECK (ended_how IN ('lifted', 'superseded')),
+        lifted_notice_id INTEGER REFERENCES notice (id),
+        superseded_by INTEGER REFERENCES evacuation_order (id)
+    );
+    CREATE INDEX evacuation_order_current ON evacuation_order (ended_at, issued_at);
+    CREATE TABLE official_report (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        event_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        info_type TEXT NOT NULL,
+        serial TEXT NOT NULL DEFAULT '',
+        reported_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        reports INTEGER NOT NULL DEFAULT 1,
+        exercise INTEGER NOT NULL DEFAULT 0,
+        notice_id INTEGER REFERENCES notice (id) ON DELETE SET NULL,
+        summary TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE official_input (
+        digest TEXT PRIMARY KEY,
+        origin TEXT NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        report_id INTEGER REFERENCES official_report (id) ON DELETE SET NULL
+    );
+    -- what reached whom: a tablet's "posted on the wall", and views of the boards as
+    -- counters per notice x place x language x hour (no address, no cookie, no person)
+    CREATE TABLE notice_posting (
+        notice_id INTEGER NOT NULL REFERENCES notice (id) ON DELETE CASCADE,
+        shelter_id TEXT NOT NULL REFERENCES shelter (id) ON DELETE CASCADE,
+        posted_at TEXT NOT NULL,
+        posted_by TEXT NOT NULL,
+        PRIMARY KEY (notice_id, shelter_id)
+    );
+    CREATE TABLE notice_view (
+        notice_id INTEGER NOT NULL REFERENCES notice (id) ON DELETE CASCADE,
+        place TEXT NOT NULL,
+        language TEXT NOT NULL,
+        hour TEXT NOT NULL,
+        views INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (notice_id, place, language, hour)
+    );
+    -- notices by e-mail: subscriptions from a board (double opt-in; addresses are
+    -- personal data, purged), and the outbox (one row per notice and subscriber)
+    CREATE TABLE mail_subscriber (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        language TEXT NOT NULL,
+        place TEXT NOT NULL,
+        token TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'active', 'unsubscribed')),
+        consent_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        UNIQUE (email, place, language)
+    );
+    CREATE TABLE mail_outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('confirm', 'notice')),
+        subscriber_id INTEGER NOT NULL REFERENCES mail_subscriber (id) ON DELETE CASCADE,
+        notice_id INTEGER REFERENCES notice (id) ON DELETE CASCADE,
+        queued_at TEXT NOT NULL,
+        claimed_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        sent_at TEXT,
+        last_error TEXT
+    );
+    CREATE UNIQUE INDEX mail_outbox_once ON mail_outbox (subscriber_id, notice_id)
+        WHERE kind = 'notice';
+    CREATE INDEX mail_outbox_waiting ON mail_outbox (sent_at, id);
+    """,
 ]
 
 # Migrations that rebuild a table others refer to: SQLite's own recipe turns foreign

@@ -11,8 +11,10 @@ from .accounts import devices, users
 from .audit.log import Actor
 from .claims import records as claims
 from .db import TOKYO, get_db
+from .intake import evacuation, jma
 from .live import seen
 from .needs import records
+from .outreach import reach
 from .shelters import registry
 from .shelters.importer import import_shelters, read_source
 
@@ -63,6 +65,7 @@ def load_demo(app):
     needs += _demo_places(db, city)
     _demo_patrol(db, city)
     _demo_desk(db, city)
+    _demo_official(db, city)
     _demo_drill(app, random.Random(20261118))
     return {"shelters": registry.count_shelters(db)["shelters"],
             "open": OPEN_SHELTERS + FULL_SHELTERS, "foreign": foreign_total, "needs": needs,
@@ -405,6 +408,34 @@ def _demo_desk(db, city):
     handover.hand_over(db, {"shift_label": "夜勤 → 日勤", "next_shift": "coordinator",
                             "notes": "ネパール語の通訳が足りない。県のセンターに相談中。"},
                        actor=DEMO)
+
+
+def _demo_official(db, city):
+    """Official information: an evacuation order for slopes in Midori-ku that the
+    earthquake loosened, and JMA's intensity report waiting as a draft."""
+
+    if db["evacuation_order"].count:
+        return
+    opened = db.execute("SELECT id FROM shelter WHERE ward = 'midori' AND kind = "
+                        "'designated_shelter' AND status = 'open' ORDER BY id LIMIT 1").fetchone()
+    order, _ = evacuation.issue(db, {
+        "client_id": "demo-evacuation-order-1", "level": "order", "hazard": "landslide",
+        "areas": ["district:midori/与瀬", "district:midori/千木良"],
+        "places": ["shelter:" + opened[0]] if opened else [], "note": ""}, city, actor=DEMO)
+    # what reached whom: posted on the wall where it was opened, read in a few languages
+    notice = db.execute("SELECT area FROM notice WHERE id = ?", [order["notice_id"]]).fetchone()
+    places = json.loads(notice[0])
+    if places:
+        reach.confirm_posted(db, order["notice_id"], places[0], actor=DEMO)
+        for tag, views in (("ja", 14), ("vi", 6), ("zh-Hans", 4), ("ja-x-easy", 3)):
+            for _ in range(views):
+                reach.count_views(db, [order["notice_id"]], places[0], tag)
+    sample = Path(city.folder) / "jma" / "sample-earthquake.xml"
+    if sample.exists():  # another city's data may have none
+        today = datetime.datetime.now(TOKYO).date().isoformat()
+        jma.import_report(db, sample.read_bytes().replace(b"2026-12-02T10:",
+                                                          f"{today}T14:".encode()),
+                          city, actor=DEMO, origin="demo")
 
 
 def _spread(rng, people):

@@ -122,6 +122,12 @@ ROUTES = {
     "desk.hand_over": ("POST", "/desk/handover", {"shift_label": "Day 1"}, COORDINATORS),
     "desk.sheet": ("GET", "/desk/handover/{handover}", None, COORDINATORS),
     "desk.acknowledge": ("POST", "/desk/handover/{handover}/acknowledge", {}, COORDINATORS),
+    "intake.index": ("GET", "/intake/", None, COORDINATORS),
+    "intake.issue": ("POST", "/intake/evacuations", {
+        "client_id": "access-order-1", "level": "order", "hazard": "flood",
+        "areas": "ward:chuo"}, COORDINATORS),
+    "intake.lift": ("POST", "/intake/evacuations/900/lift", {}, COORDINATORS),
+    "intake.jma_upload": ("POST", "/intake/jma", {}, COORDINATORS),
     "needs.tablet": ("GET", f"/shelters/{KAMIMIZO}/tablet", None, KAMIMIZO_STAFF),
     "needs.record": ("POST", f"/shelters/{KAMIMIZO}/needs",
                      {"client_id": "access-test-1", "category": "water", "language": "vi",
@@ -159,6 +165,15 @@ ROUTES = {
                              COORDINATORS),
     "notices.boards": ("GET", "/board", None, EVERYONE),
     "notices.board": ("GET", f"/board/{KAMIMIZO}", None, EVERYONE),
+    "notices.public_notice": ("GET", "/n/{notice}/vi", None, EVERYONE),
+    "outreach.pack": ("GET", "/notices/{notice}/broadcast", None, COORDINATORS),
+    "outreach.subscribe": ("GET", f"/board/{KAMIMIZO}/subscribe", None, EVERYONE),
+    "outreach.confirm": ("GET", "/mail/confirm/no-such-token", None, EVERYONE),
+    "outreach.unsubscribe": ("GET", "/mail/unsubscribe/no-such-token", None, EVERYONE),
+    "outreach.mail_notice": ("POST", "/notices/{notice}/mail", {}, COORDINATORS),
+    "outreach.subscriber_list": ("GET", "/outreach/subscribers", None, COORDINATORS),
+    "outreach.posted": ("POST", f"/shelters/{KAMIMIZO}/notices/{{notice}}/posted", {},
+                        KAMIMIZO_STAFF),
     "reports.place_report": ("GET", f"/board/{KAMIMIZO}/report", None, EVERYONE),
     "reports.city_report": ("GET", "/board/report", None, EVERYONE),
     "reports.index": ("GET", "/reports/", None, COORDINATORS),
@@ -241,6 +256,9 @@ SETUP = {
     "api.create_need": OPEN_KAMIMIZO,
     "notices.translate": "UPDATE notice SET slots = json_object('note', '体育館で') "
                          "WHERE id = {notice}",
+    "intake.lift": "INSERT INTO evacuation_order (id, client_id, level, hazard, areas, "
+                   "notice_id, issued_at, issued_by) VALUES (900, 'access-order-0', 'order', "
+                   "'flood', '[\"ward:chuo\"]', {notice}, '2026-12-01T00:00:00+00:00', 'x')",
     "drills.deliver_next": "a drill running",
     "drills.report": "a drill held",
     "drills.report_as_csv": "a drill held",
@@ -252,6 +270,9 @@ ANSWERS = {"accounts.sign_out": 302, "maps.tile": 404,
            "desk.make_need": 400,  # the place is closed: refused, naming why
            "desk.make_question": 400,  # not answered yet: refused, naming why
            "desk.help_import": 400,  # no file: refused, naming the field
+           "intake.jma_upload": 400,  # no file: refused, naming the field
+           # a link's token that does not exist: nothing to confirm or stop
+           "outreach.confirm": 404, "outreach.unsubscribe": 404,
            "desk.rumour_answer": 400}  # a rumour being checked is not answered yet
 
 

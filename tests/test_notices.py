@@ -212,13 +212,19 @@ def test_publishing_checks_area_and_validity(app, people, db):
 def test_every_template_renders_in_every_language_with_sample_values(app, people, db):
     samples = {"place": f"shelter:{KAMIMIZO}", "date": "2026-11-27", "time": "18:30",
                "time_range": "09:00-11:30", "item": next(iter(items())),
-               "phone": "042-754-1111", "note": "テスト"}
+               "phone": "042-754-1111", "note": "テスト",
+               # official information (intake/)
+               "areas": f"ward:midori;district:chuo/横山;shelter:{KAMIMIZO}", "hazard": "flood",
+               "places": f"shelter:{KAMIMIZO}", "intensities": "midori=5-;chuo=4",
+               "warnings": "03;04;name:大雨危険警報", "river": "相模川", "flood_stage": "40"}
+    names = {KAMIMIZO: {"ja": "上溝中学校", "en": None}} | records.ward_names()
     for template in templates().values():
         notice = {"template_id": template.id, "slots": {k: samples[k] for k in template.slots},
                   "source_language": "ja", "translations": {}}
         for tag in languages():
-            text = render(notice, tag, {KAMIMIZO: {"ja": "上溝中学校", "en": None}})
+            text = render(notice, tag, names)
             assert text.title and text.body and "{" not in text.body, (template.id, tag)
+            assert "ward:" not in text.body and "name:" not in text.body, (template.id, tag)
             if tag == "ja-x-easy":
                 text.html("body")  # furigana for every template
     assert set(SLOT_TYPES) == set(samples)

@@ -35,10 +35,12 @@ DRILL_ACTOR = Actor("drill", "admin", "drill")
 # Live data a drill must not carry: it starts from the scenario's opening state. The
 # accounts' own tables stay live (users' rows remain in the copy, without passwords,
 # for the volunteers that refer to them).
-NOT_COPIED = ("need_answer", "assignment", "need_event", "need", "notice_version",
-              "notice_translation", "notice", "audit", "shelter_change", "shelter_language",
-              "login_throttle", "api_token", "device", "user_session", "drill_inject",
-              "drill_info")
+# (nobody's address goes into a drill: a drill never mails the public)
+NOT_COPIED = ("mail_outbox", "mail_subscriber", "notice_posting", "notice_view",
+              "evacuation_order", "official_input", "official_report", "need_answer",
+              "assignment", "need_event", "need", "notice_version", "notice_translation",
+              "notice", "audit", "shelter_change", "shelter_language", "login_throttle",
+              "api_token", "device", "user_session", "drill_inject", "drill_info")
 _active_cache = {}
 
 

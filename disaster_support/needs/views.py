@@ -16,6 +16,7 @@ from ..i18n import chosen_language
 from ..live import seen
 from ..notices import records as notice_records
 from ..notices.render import render as render_notice
+from ..outreach import reach
 from ..local_paths import local_path
 from ..parameters import INT64_MAX, InputError, integer_arg, number_message, whole_number
 from ..patrols import rounds
@@ -81,7 +82,18 @@ def render_tablet(shelter, errors=None, form=None, status=200):
         shelter_statuses=registry.STATUSES,
         client_id=uuid.uuid4().hex, errors=errors or {}, form=form or {},
         transitions=records.TRANSITIONS, max_note=records.MAX_NOTE,
-        stale_minutes=situation.STALE_MINUTES, patrol=patrol_visit(db, shelter)), status
+        stale_minutes=situation.STALE_MINUTES, patrol=patrol_visit(db, shelter),
+        wall=_wall(db, shelter["id"])), status
+
+
+def _wall(db, shelter_id):
+    """The board's notices for the tablet to confirm on the wall: (notice, title, posted
+    at or None)."""
+    shown = notice_records.board_order(notice_records.board_notices(db, shelter_id))
+    names = notice_records.names_for(db, shown)
+    posted = reach.posted_at(db, shelter_id)
+    tag = chosen_language()
+    return [(n, render_notice(n, tag, names).title, posted.get(n["id"])) for n in shown]
 
 
 @bp.get("/shelters/<shelter_id>/tablet")

@@ -5,13 +5,18 @@ import datetime
 import json
 import re
 
+from flask import current_app, has_app_context
+
 from ..audit.log import record
+from ..city import load_city
 from ..db import EARLIEST_YEAR, LATEST_YEAR, to_utc, utcnow, write_transaction
 from ..needs.records import shelter_of
+from ..paths import SHELTERS_DIR
 from ..shelters.registry import Conflict, ValidationError
 from ..text import _l
 from ..vocabulary import languages, need_categories
-from .templates import SLOT_TYPES, items, templates
+from .render import EASY, OTHER_NAME, TERMS_OF_SLOT, proper_noun, render
+from .templates import OFFICIAL_SLOTS, SLOT_TYPES, items, official_terms, templates
 
 AREA_KINDS = ("all", "wards", "shelters")
 MAX_TITLE = 120
@@ -24,6 +29,9 @@ SLOT_LABELS = {
     "place": _l("Place"), "date": _l("Date"), "time": _l("Time"),
     "time_range": _l("From – until"), "item": _l("Item"), "phone": _l("Phone"),
     "note": _l("Note"),
+    "areas": _l("Areas"), "hazard": _l("Hazard"), "places": _l("Shelters opened"),
+    "intensities": _l("Seismic intensity by ward"), "warnings": _l("Warnings and advisories"),
+    "river": _l("River"), "flood_stage": _l("Flood stage"),
 }
 STATES = {
     "draft": _l("Draft"), "scheduled": _l("Scheduled"), "published": _l("Published"),
@@ -111,6 +119,51 @@ def _check_slot(db, name, value):
             return _l("%(field)s: at most 100 characters.", field=label)
     elif name == "note" and len(value) > MAX_NOTE:
         return _l("%(field)s: at most %(max)s characters.", field=label, max=MAX_NOTE)
+    elif name in OFFICIAL_SLOTS:
+        return _check_official_slot(db, name, value)
+    return None
+
+
+def _check_official_slot(db, name, value):
+    """Values the official-information forms write (see notices.render); a value that
+    does not fit is refused, naming the slot."""
+    label = SLOT_LABELS[name]
+    parts = value.split(";")
+    wards = {key[len("ward:"):] for key in ward_names()}
+    problem = _l("%(field)s: not a value this notice can show.", field=label)
+    if len(value) > 4000 or not all(parts):
+        return problem
+    terms = official_terms()
+
+    def named(code, group):
+        return code in terms[group] or (code.startswith(OTHER_NAME)
+                                        and 0 < len(code) - len(OTHER_NAME) <= 60)
+
+    if name in TERMS_OF_SLOT:
+        return None if len(parts) == 1 and named(value, TERMS_OF_SLOT[name]) else problem
+    if name == "warnings":
+        return None if all(named(code, "warnings") for code in parts) else problem
+    if name == "intensities":
+        for part in parts:
+            where, _, code = part.partition("=")
+            if where not in wards or code not in terms["intensity"]:
+                return problem
+        return None
+    shelters = [p[len("shelter:"):] for p in parts if p.startswith("shelter:")]
+    known = {r[0] for r in db.execute(
+        f"SELECT id FROM shelter WHERE id IN ({', '.join('?' * len(shelters))})",
+        shelters)} if shelters else set()
+    for part in parts:
+        kind, _, ref = part.partition(":")
+        if kind == "shelter" and ref in known:
+            continue
+        if name == "areas" and kind == "ward" and ref in wards - {"city"}:
+            continue
+        if name == "areas" and kind == "district":
+            ward, _, district = ref.partition("/")
+            if ward in wards and 0 < len(district) <= 60:
+                continue
+        return problem
     return None
 
 
@@ -181,9 +234,34 @@ def shelter_names(db, ids=None):
 
 
 def names_for(db, notices):
-    ids = {n["slots"]["place"][len("shelter:"):] for n in notices
-           if n.get("slots", {}).get("place", "").startswith("shelter:")}
-    return shelter_names(db, ids)
+    """The names a notice's slots need: its shelters (as shelter_names), and for the
+    official slots the wards ("ward:<id>", "ward:city"), each {tag: name}."""
+    ids = set()
+    for notice in notices:
+        slots = notice.get("slots", {})
+        refs = [slots.get("place", "")] + slots.get("places", "").split(";") \
+            + slots.get("areas", "").split(";")
+        ids.update(r[len("shelter:"):] for r in refs if r.startswith("shelter:"))
+    names = shelter_names(db, ids)
+    if any(set(n.get("slots", {})) & OFFICIAL_SLOTS for n in notices):
+        names.update(ward_names())
+    return names
+
+
+def ward_names(city=None):
+    """{"ward:<id>": {tag: name}} for the city's wards and "ward:city" for the city."""
+    city = city or (current_app.extensions["city"] if has_app_context()
+                    else load_city(SHELTERS_DIR))
+    tags = list(languages())
+
+    def easy(ja, kana):
+        return proper_noun(ja, kana) if kana else ja
+
+    names = {f"ward:{w.id}": {t: w.name(t) for t in tags} | {
+        EASY: easy(w.names["ja"], w.names.get("ja-Hrkt"))} for w in city.wards}
+    names["ward:city"] = {t: city.name(t) for t in tags} | {
+        EASY: easy(city.names["ja"], city.names.get("ja-Hrkt"))}
+    return names
 
 
 def board_notices(db, shelter_id, now=None):
@@ -213,12 +291,15 @@ def board_notices(db, shelter_id, now=None):
 
 # Safety notices come first on a board (issue 18 item 7): the templates whose message
 # protects life or health now (aftershocks: stay away from damaged buildings; water that
-# must not be drunk). New safety templates (an evacuation order, say) are added here.
+# must not be drunk); official information is pinned too (see is_pinned).
 PINNED_TEMPLATES = frozenset({"aftershock", "non-drinking-water"})
 
 
 def is_pinned(notice):
-    return notice.get("template_id") in PINNED_TEMPLATES
+    """A safety template's notice, or official information (an evacuation order, a
+    warning: intake/)."""
+    template = templates().get(notice.get("template_id") or "")
+    return template is not None and (template.id in PINNED_TEMPLATES or template.official)
 
 
 def board_order(notices):
@@ -229,8 +310,6 @@ def board_order(notices):
 
 def missing_translations(db):
     """(notice, language) pairs a person must still translate, for live notices."""
-    from .render import render
-
     missing = []
     for notice in list_notices(db, states=("draft", "scheduled", "published")):
         notice = get_notice(db, notice["id"])
@@ -349,6 +428,33 @@ def update_notice(db, notice_id, *, actor, slots=None, title=None, body=None,
     return True
 
 
+def replace_template(db, notice_id, *, template_id, slots, actor):
+    """A newer word from the same source (a JMA report updated): the notice takes another
+    official template and its values; a published one keeps its place on the boards as a
+    new version. The note the coordinator wrote stays. Returns whether anything changed."""
+    template = templates().get(template_id)
+    with write_transaction(db):
+        notice = get_notice(db, notice_id)
+        if notice["status"] == "withdrawn":
+            raise ValidationError({"status": _l("A withdrawn notice cannot be changed.")})
+        slots = dict(slots)
+        if "note" in template.slots and notice["slots"].get("note"):
+            slots["note"] = notice["slots"]["note"]
+        clean = check_slots(db, template, slots)
+        if (template_id, clean) == (notice["template_id"], notice["slots"]):
+            return False
+        _save_version(db, notice, actor)
+        now = _now()
+        db.execute("UPDATE notice SET template_id = ?, category = ?, slots = ?, "
+                   "version = version + 1, updated_at = ? WHERE id = ?",
+                   [template_id, template.category, json.dumps(clean, ensure_ascii=False), now,
+                    notice_id])
+        record(db, actor, "update", "notice", notice_id, at=now,
+               before={"template_id": notice["template_id"], "slots": notice["slots"]},
+               after={"template_id": template_id, "slots": clean})
+    return True
+
+
 def _save_version(db, notice, actor):
     db.execute("INSERT INTO notice_version (notice_id, version, at, actor, snapshot) "
                "VALUES (?, ?, ?, ?, ?)",
@@ -418,10 +524,14 @@ def publish(db, notice_id, *, actor, area_kind="all", area=(), valid_from=None,
                       "valid_until": end})
 
 
-def withdraw(db, notice_id, *, actor):
+def withdraw(db, notice_id, *, actor, drafts_too=False):
+    """Take a published notice off the boards (``drafts_too``: a draft as well, so that
+    nobody publishes it: its source was cancelled). Withdrawing twice changes nothing."""
     with write_transaction(db):
         notice = get_notice(db, notice_id)
-        if notice["status"] != "published":
+        if drafts_too and notice["status"] == "withdrawn":
+            return
+        if notice["status"] != "published" and not (drafts_too and notice["status"] == "draft"):
             raise ValidationError({"status": _l("Only a published notice can be withdrawn.")})
         now = _now()
         db.execute("UPDATE notice SET status = 'withdrawn', updated_at = ? WHERE id = ?",

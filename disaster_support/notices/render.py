@@ -12,12 +12,13 @@ import re
 from dataclasses import dataclass
 
 from babel.dates import format_date
+from babel.lists import format_list
 from markupsafe import Markup, escape
 
 from ..formatting import public_clock
 from ..vocabulary import languages
 from . import furigana
-from .templates import items, templates
+from .templates import items, official_terms, templates
 
 EASY = "ja-x-easy"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -81,10 +82,67 @@ def locale_of(tag):
     return languages()[tag]["locale"]
 
 
+# official slots: which vocabulary of messages/official.yaml names a code
+TERMS_OF_SLOT = {"hazard": "hazards", "flood_stage": "flood_stages", "river": "rivers"}
+# "緑区 震度5弱" where the scale's word comes first, "Midori-ku: 5 Lower" elsewhere
+_INTENSITY_JOINED = {"ja", EASY, "zh-Hans", "zh-Hant", "ko"}
+OTHER_NAME = "name:"  # a name the vocabulary lacks (a new warning), kept in Japanese
+
+
+def _term(group, code, tag):
+    """A code's name in ``tag`` (English when that language lacks it); a value that
+    carries its own name (name:…) is that name, in Japanese as the agency wrote it."""
+    if code.startswith(OTHER_NAME):
+        name = code[len(OTHER_NAME):]
+        return proper_noun(name) if tag == EASY else name
+    names = official_terms()[group].get(code, {})
+    return names.get(tag) or names.get("en") or code
+
+
+def _area_name(item, tag, names):
+    """One area of the areas slot: ward:<id>, district:<ward id>/<name>, shelter:<id>."""
+    kind, _, ref = item.partition(":")
+    if kind == "shelter":
+        return format_slot("place", item, tag, names)
+    if kind == "ward":
+        return (names or {}).get(item, {}).get(tag) or ref
+    ward, _, district = ref.partition("/")
+    ward_name = (names or {}).get("ward:" + ward, {}).get(tag) or ward
+    if tag == "ja":
+        return ward_name + district
+    if tag == EASY:
+        return proper_noun(district)
+    return f"{district} ({ward_name})"  # the name on the signs, and the ward the reader knows
+
+
+def _list(values, tag):
+    return format_list(values, locale=locale_of(tag)) if values else ""
+
+
+def _official_slot(name, value, tag, names):
+    items_ = [v for v in value.split(";") if v]
+    if name in TERMS_OF_SLOT:
+        return _term(TERMS_OF_SLOT[name], value, tag)
+    if name == "warnings":
+        return _list([_term("warnings", code, tag) for code in items_], tag)
+    if name in ("areas", "places"):
+        return _list([_area_name(item, tag, names) for item in items_], tag)
+    # intensities: <ward id or "city">=<intensity code>;…
+    shown = []
+    for item in items_:
+        where, _, code = item.partition("=")
+        place = (names or {}).get("ward:" + where, {}).get(tag) or where
+        joiner = " " if tag in _INTENSITY_JOINED else ": "
+        shown.append(place + joiner + _term("intensity", code, tag))
+    return _list(shown, tag)
+
+
 def format_slot(name, value, tag, shelter_names=None):
     """The value of one slot as the reader of ``tag`` reads it."""
     if value in (None, ""):
         return ""
+    if name in TERMS_OF_SLOT or name in ("warnings", "areas", "places", "intensities"):
+        return _official_slot(name, value, tag, shelter_names)
     locale = locale_of(tag)
     if name == "date":
         day = datetime.date.fromisoformat(value)

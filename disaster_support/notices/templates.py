@@ -16,7 +16,14 @@ import yaml
 from ..paths import MESSAGES_DIR
 from ..vocabulary import languages, need_categories
 
-SLOT_TYPES = ("place", "date", "time", "time_range", "item", "phone", "note")
+SLOT_TYPES = ("place", "date", "time", "time_range", "item", "phone", "note",
+              # official information (intake/): filled by its forms and the JMA import
+              "areas", "hazard", "places", "intensities", "warnings", "river", "flood_stage")
+# slots only the official-information forms fill (the notice form shows them, read-only)
+OFFICIAL_SLOTS = frozenset({"areas", "hazard", "places", "intensities", "warnings", "river",
+                            "flood_stage"})
+# the groups of messages/official.yaml, each a vocabulary of codes with names per language
+TERM_GROUPS = ("hazards", "intensity", "warnings", "flood_stages", "rivers")
 CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
                   "Transport", "Infra", "CBRNE", "Other")
 CAP_URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
@@ -39,6 +46,9 @@ class Template:
     slots: dict  # name -> required (bool)
     texts: dict = field(repr=False)  # tag -> {title, body, review}
     area: str | None = None  # one of AREA_SUGGESTIONS, or no suggestion
+    # made by the official-information forms and the JMA import (intake/), not offered
+    # by the notice form
+    official: bool = False
 
     def text(self, tag):
         return self.texts.get(tag)
@@ -68,6 +78,10 @@ def _check(path, data):
     area = data.get("area")
     if area is not None and area not in AREA_SUGGESTIONS:
         raise TemplateError(f"{where}: area must be one of {AREA_SUGGESTIONS}, not {area!r}")
+    official = data.get("official", False)
+    if not isinstance(official, bool) or (OFFICIAL_SLOTS & set(slots) and not official):
+        raise TemplateError(f"{where}: official must be true or false (true with the "
+                            f"slots {sorted(OFFICIAL_SLOTS)})")
     texts = data.get("texts") or {}
     if "ja" not in texts:
         raise TemplateError(f"{where}: a Japanese text is required")
@@ -91,7 +105,7 @@ def _check(path, data):
             review["at"] = review["at"].isoformat()
     return Template(id=data["id"], category=data["category"], cap=cap,
                     slots={name: need == "required" for name, need in slots.items()},
-                    texts=texts, area=area)
+                    texts=texts, area=area, official=official)
 
 
 def _signature(folder):
@@ -123,3 +137,21 @@ def items():
     """Items a notice may name: id -> {tag: name}."""
     with open(MESSAGES_DIR / "items.yaml", encoding="utf-8") as f:
         return yaml.safe_load(f)["items"]
+
+
+@functools.cache
+def official_terms():
+    """The vocabulary of official information (messages/official.yaml): {group: {code:
+    {tag: name}}} for hazards, seismic intensities, JMA warnings, river flood stages
+    and rivers; every code is named in every language (checked here)."""
+    with open(MESSAGES_DIR / "official.yaml", encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    tags = set(languages())
+    for group in TERM_GROUPS:
+        for code, names in data[group].items():
+            missing = tags - set(names)
+            if missing:
+                raise TemplateError(f"official.yaml: {group} {code}: no name in "
+                                    f"{sorted(missing)}")
+    return {group: {str(code): names for code, names in data[group].items()}
+            for group in TERM_GROUPS}

@@ -13,6 +13,7 @@ from ..db import get_db, to_utc
 from ..formatting import localiso, localtime
 from ..i18n import chosen_language
 from ..needs import records as needs
+from ..outreach import mail, reach
 from ..parameters import whole_number
 from ..shelters import registry
 from ..shelters.places import PUBLIC_KINDS
@@ -21,7 +22,7 @@ from ..shelters.views import shelter_or_404
 from ..vocabulary import languages, need_categories
 from . import publishing, records
 from .render import render, render_all
-from .templates import SLOT_TYPES, items, templates
+from .templates import OFFICIAL_SLOTS, SLOT_TYPES, items, templates
 
 bp = Blueprint("notices", __name__)
 
@@ -48,10 +49,16 @@ def index():
 
 def _form_context(**extra):
     db = get_db()
-    return dict(templates=templates(), categories=need_categories(), languages=languages(),
-                items=items(), slot_labels=records.SLOT_LABELS,
+    return dict(templates=offered_templates(), categories=need_categories(),
+                languages=languages(), items=items(), slot_labels=records.SLOT_LABELS,
+                official_slots=OFFICIAL_SLOTS,
                 shelters=registry.list_shelters(db, kind=None, sort="name"), errors={},
                 form={}, values={}, **extra)
+
+
+def offered_templates():
+    """The templates the notice form offers: official information has its own page."""
+    return {i: t for i, t in templates().items() if not t.official}
 
 
 def _need_or_404(raw):
@@ -68,7 +75,7 @@ def _need_or_404(raw):
 @access("coordinator")
 def new():
     template_id = request.args.get("template", "")
-    template = templates().get(template_id)
+    template = offered_templates().get(template_id)
     need = _need_or_404(request.args.get("need"))
     context = _form_context(need=need)
     if need:
@@ -97,6 +104,11 @@ def _slot_from_form(form, name):
 @access("coordinator")
 def create():
     form = request.form
+    if form.get("template_id") in templates() and form["template_id"] not in offered_templates():
+        context = _form_context()
+        context["errors"] = {"template_id": _("Template: official information is announced "
+                                              "on the Official information page.")}
+        return render_template("notices/new.html", template=None, **context), 400
     template = templates().get(form.get("template_id", ""))
     # a need id that is not a number is no need (-1): refused, naming the field
     need_id = None if not form.get("need_id") else whole_number(form["need_id"]) or -1
@@ -159,15 +171,20 @@ def detail(notice_id, errors=None, status=200, values=None):
     names = records.names_for(db, [notice])
     template = templates().get(notice["template_id"]) if notice["template_id"] else None
     city = current_app.extensions["city"]
+    texts = render_all(notice, names)
     return render_template(
-        "notices/detail.html", notice=notice, texts=render_all(notice, names),
+        "notices/detail.html", notice=notice, texts=texts,
+        reach=reach.reach(db, notice, texts) if notice["status"] == "published" else [],
+        posted=reach.places_posted(db, notice_id), gap_hours=reach.GAP_HOURS,
+        mail_counts=mail.outbox_counts(db, notice_id),
         claim=claims.claim_of(db, "notice", notice_id),
         template=template, versions=records.versions(db, notice_id), states=records.STATES,
         languages=languages(), city=city, errors=errors or {},
         choice=_publish_choice(notice, values if values is not None else request.args),
         need_id=_need_id(values if values is not None else request.args),
         shelters=registry.list_shelters(db, kind=None, sort="name"), items=items(),
-        slot_labels=records.SLOT_LABELS, slot_types=SLOT_TYPES), status
+        slot_labels=records.SLOT_LABELS, slot_types=SLOT_TYPES,
+        official_slots=OFFICIAL_SLOTS), status
 
 
 def _run(notice_id, action, success):
@@ -339,6 +356,7 @@ def board(shelter_id):
     notices = records.board_order(records.board_notices(db, shelter_id))
     names = records.names_for(db, notices)
     texts = [(n, render(n, tag, names)) for n in notices]
+    reach.count_views(db, [n["id"] for n in notices], shelter["id"], tag)
     response = current_app.make_response(render_template(
         "notices/board.html", shelter=shelter, texts=texts, tag=tag, languages=languages(),
         categories=need_categories(), is_pinned=records.is_pinned))
@@ -349,6 +367,31 @@ def board(shelter_id):
 
 
 # --- Printouts -------------------------------------------------------------------
+
+@bp.get("/n/<int:notice_id>/<tag>")
+@access("public")
+def public_notice(notice_id, tag):
+    """One notice in one language: where a post, a mail or an SMS links (short, so it
+    fits). Only while it is on the boards; afterwards the reader is sent to the boards."""
+    db = get_db()
+    if tag not in languages():
+        abort(404)
+    if request.args.get("lang") in languages() and request.args["lang"] != tag:
+        # the language menu of public pages links ?lang=
+        return redirect(url_for("notices.public_notice", notice_id=notice_id,
+                                tag=request.args["lang"]))
+    try:
+        notice = records.get_notice(db, notice_id)
+    except records.NoticeNotFound:
+        abort(404)
+    if notice["state"] != "published":
+        return redirect(url_for("notices.boards", lang=tag))
+    text = render(notice, tag, records.names_for(db, [notice]))
+    reach.count_views(db, [notice_id], reach.SHORT_LINK, tag)
+    return render_template("notices/public_notice.html", notice=notice, text=text, tag=tag,
+                           languages=languages(), categories=need_categories(),
+                           is_pinned=records.is_pinned)
+
 
 def qr_svg(url, scale=4):
     return segno.make(url, error="m").svg_inline(scale=scale, dark="#000", light="#fff")

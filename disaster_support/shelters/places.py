@@ -279,6 +279,13 @@ def merge_places(db, source_id, target_id, *, actor):
         db.execute("INSERT OR IGNORE INTO user_shelter (user_id, shelter_id) "
                    "SELECT user_id, ? FROM user_shelter WHERE shelter_id = ?",
                    [target_id, source_id])
+        db.execute("INSERT OR IGNORE INTO notice_posting (notice_id, shelter_id, posted_at, "
+                   "posted_by) SELECT notice_id, ?, posted_at, posted_by FROM notice_posting "
+                   "WHERE shelter_id = ?", [target_id, source_id])
+        db.execute("UPDATE notice_view SET place = ? WHERE place = ? AND NOT EXISTS ("
+                   "SELECT 1 FROM notice_view v WHERE v.notice_id = notice_view.notice_id AND "
+                   "v.place = ? AND v.language = notice_view.language AND "
+                   "v.hour = notice_view.hour)", [target_id, source_id, target_id])
         for notice_id, area in db.execute(
                 "SELECT id, area FROM notice WHERE area_kind = 'shelters'").fetchall():
             ids = json.loads(area)

@@ -131,10 +131,23 @@
                 queued: new Date().toISOString(), label: {num: met}});
   }
 
+  // "Posted on the wall": kept like a need, sent once the network is there (the server
+  // keeps one confirmation per notice and place, so a second send changes nothing)
+  function queuePosted(form) {
+    var button = form.querySelector("button");
+    if (button) button.disabled = true;
+    return add({shelter: shelterId, kind: "posted", method: "POST",
+                url: form.getAttribute("action"), body: {}, state: "waiting",
+                queued: new Date().toISOString(),
+                label: {title: form.getAttribute("data-title"),
+                        done: form.getAttribute("data-done")}});
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var queued = null;
-    if (form.classList.contains("visit-form")) queued = queueVisit(form);
+    if (form.classList.contains("posted-form")) queued = queuePosted(form);
+    else if (form.classList.contains("visit-form")) queued = queueVisit(form);
     else if (form.classList.contains("need-form")) queued = queueNeed(form, event.submitter);
     else if (form.classList.contains("headcount")) queued = queueHeadcount(form);
     else if (form.closest("#needs") && event.submitter && event.submitter.name === "status") {
@@ -172,6 +185,8 @@
       say(text.headcount_saved);
     } else if (item.kind === "visit") {
       say(answer.created === false ? text.visit_duplicate : text.visit_saved);
+    } else if (item.kind === "posted") {
+      say(item.label.done);
     } else {
       say(O.fill(text.status_saved, item.label));
     }
@@ -231,8 +246,10 @@
         return response.text();
       }).then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html");
-        var needs = fresh.getElementById("needs"), mine = document.getElementById("needs");
-        if (needs && mine) mine.innerHTML = needs.innerHTML;
+        ["needs", "wall"].forEach(function (id) {
+          var theirs = fresh.getElementById(id), mine = document.getElementById(id);
+          if (theirs && mine) mine.innerHTML = theirs.innerHTML;
+        });
         var jump = fresh.querySelector("nav.jump"), myJump = document.querySelector("nav.jump");
         if (jump && myJump) myJump.innerHTML = jump.innerHTML;
         var bar = fresh.getElementById("connection");
@@ -270,6 +287,7 @@
     }
     if (item.kind === "status") return item.label.what + " → " + item.label.status;
     if (item.kind === "visit") return O.fill(text.visit, item.label);
+    if (item.kind === "posted") return item.label.title;
     var heading = document.querySelector("#headcount h2");
     return heading ? heading.textContent : "";
   }

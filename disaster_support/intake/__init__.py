@@ -1,0 +1,1 @@
+"""Official information in: the city's evacuation information and JMA reports."""

@@ -1,0 +1,1 @@
+"""Out through the channels people use: broadcast packs of a notice."""
