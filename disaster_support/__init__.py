@@ -79,6 +79,7 @@ def create_app(config=None, instance_path=None):
     from .offline import bp as offline_bp
     from .intake.views import bp as intake_bp
     from .outreach.views import bp as outreach_bp
+    from .translating.views import bp as translating_bp
     from .patrols.views import bp as patrols_bp
     from .reports.views import bp as reports_bp
     from .shelters.views import bp as shelters_bp
@@ -92,7 +93,7 @@ def create_app(config=None, instance_path=None):
     for blueprint in (home_bp, accounts_bp, shelters_bp, needs_bp, notices_bp, volunteers_bp,
                       maps.bp, offline_bp, drills.bp, exports_bp, conversation_bp, audit_bp,
                       live_bp, claims_bp, reports_bp, patrols_bp, desk_bp, intake_bp,
-                      outreach_bp, api_bp):
+                      outreach_bp, translating_bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens, or the CSRF header for cookies: see api.py
     # a mail program's one-click unsubscribe (RFC 8058) has no form token: the link's own

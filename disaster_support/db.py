@@ -910,6 +910,19 @@ MIGRATIONS = [
     CREATE UNIQUE INDEX mail_outbox_once ON mail_outbox (subscriber_id, notice_id)
         WHERE kind = 'notice';
     CREATE INDEX mail_outbox_waiting ON mail_outbox (sent_at, id);
+    -- translations checked by a second person: a notice's translation is reviewed by
+    -- someone other than its translator; a template's text (data files) likewise, for
+    -- the text as it is (its digest: a changed text needs a new review)
+    ALTER TABLE notice_translation ADD COLUMN reviewed_by TEXT;
+    ALTER TABLE notice_translation ADD COLUMN reviewed_at TEXT;
+    CREATE TABLE template_review (
+        template_id TEXT NOT NULL,
+        language TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        reviewed_by TEXT NOT NULL,
+        reviewed_at TEXT NOT NULL,
+        PRIMARY KEY (template_id, language, digest)
+    );
     """,
 ]
 

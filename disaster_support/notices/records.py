@@ -264,6 +264,17 @@ def ward_names(city=None):
     return names
 
 
+def area_places(db, notice):
+    """The registry IDs of the notice's area."""
+    if notice["area_kind"] == "shelters":
+        return list(notice["area"])
+    if notice["area_kind"] == "wards":
+        wards = notice["area"]
+        return [r[0] for r in db.execute(
+            f"SELECT id FROM shelter WHERE ward IN ({', '.join('?' * len(wards))})", wards)]
+    return [r[0] for r in db.execute("SELECT id FROM shelter")]
+
+
 def board_notices(db, shelter_id, now=None):
     """What the board of a shelter shows now: published, valid, for its area."""
     now = now or _now()
@@ -539,8 +550,11 @@ def withdraw(db, notice_id, *, actor, drafts_too=False):
         record(db, actor, "withdraw", "notice", notice_id, at=now)
 
 
-def add_translation(db, notice_id, language, *, actor, title=None, body=None, note=None):
-    """A person's translation of a free-text notice, or of a template notice's note."""
+def add_translation(db, notice_id, language, *, actor, title=None, body=None, note=None,
+                    translator=None):
+    """A person's translation of a free-text notice, or of a template notice's note
+    (``translator``: who translated it, when not the one who enters it, as for a pack
+    sent back by a remote translator). It waits for a review by someone else."""
     _check_language(language, "language")
     with write_transaction(db):
         notice = get_notice(db, notice_id)
@@ -564,7 +578,8 @@ def add_translation(db, notice_id, language, *, actor, title=None, body=None, no
                    "ON CONFLICT (notice_id, language) DO UPDATE SET title = excluded.title, "
                    "body = excluded.body, note = excluded.note, "
                    "translated_by = excluded.translated_by, "
-                   "translated_at = excluded.translated_at",
-                   [notice_id, language, title, body, note, actor.name, now])
+                   "translated_at = excluded.translated_at, reviewed_by = NULL, "
+                   "reviewed_at = NULL",
+                   [notice_id, language, title, body, note, translator or actor.name, now])
         record(db, actor, "translate", "notice", notice_id, at=now,
                after={"language": language, "title": title, "body": body, "note": note})

@@ -97,8 +97,12 @@ def _check(path, data):
         if missing:
             raise TemplateError(f"{where}: {tag}: declared slot(s) {sorted(missing)} not used")
         review = text.get("review") or {}
-        if review.get("status") not in ("draft", "reviewed"):
-            raise TemplateError(f"{where}: {tag}: review status must be draft or reviewed")
+        if review.get("status") not in ("draft", "translated", "reviewed"):
+            raise TemplateError(f"{where}: {tag}: review status must be draft, translated "
+                                "or reviewed")
+        if review.get("translated_by") and review.get("by") and \
+                review["translated_by"].casefold() == review["by"].casefold():
+            raise TemplateError(f"{where}: {tag}: reviewed by its own translator")
         if review["status"] == "reviewed" and not (review.get("by") and review.get("at")):
             raise TemplateError(f"{where}: {tag}: a reviewed text needs by and at")
         if isinstance(review.get("at"), datetime.date):

@@ -14,6 +14,7 @@ from ..formatting import localiso, localtime
 from ..i18n import chosen_language
 from ..needs import records as needs
 from ..outreach import mail, reach
+from ..translating import glossary, review, worklist
 from ..parameters import whole_number
 from ..shelters import registry
 from ..shelters.places import PUBLIC_KINDS
@@ -176,7 +177,8 @@ def detail(notice_id, errors=None, status=200, values=None):
         "notices/detail.html", notice=notice, texts=texts,
         reach=reach.reach(db, notice, texts) if notice["status"] == "published" else [],
         posted=reach.places_posted(db, notice_id), gap_hours=reach.GAP_HOURS,
-        mail_counts=mail.outbox_counts(db, notice_id),
+        mail_counts=mail.outbox_counts(db, notice_id), **_review_context(db, notice),
+        glossary_terms=_glossary_terms(notice, texts[notice["source_language"]]),
         claim=claims.claim_of(db, "notice", notice_id),
         template=template, versions=records.versions(db, notice_id), states=records.STATES,
         languages=languages(), city=city, errors=errors or {},
@@ -231,8 +233,23 @@ def _check_page(notice_id, values, errors=None, status=200):
         return detail(notice_id, errors=exc.errors, status=400, values=values)
     return render_template(
         "notices/check.html", **shown, need_id=_need_id(values), errors=errors or {},
-        states=records.STATES, languages=languages(), city=current_app.extensions["city"]
-    ), status
+        states=records.STATES, languages=languages(), city=current_app.extensions["city"],
+        **_review_context(get_db(), shown["notice"])), status
+
+
+def _glossary_terms(notice, original):
+    """{tag: the glossary's terms the original uses, as that language must write them}."""
+    text = f"{original.title}\n{original.body}\n{original.pending_note or ''}"
+    return {tag: glossary.terms_in(text, notice["source_language"], tag)
+            for tag in languages()}
+
+
+def _review_context(db, notice):
+    """Each language's text: draft, translated (to review) or reviewed."""
+    reviews = review.template_reviews(db)
+    return {"text_states": {tag: review.notice_text_state(notice, tag, reviews)
+                            for tag in languages()},
+            "review_states": review.STATES}
 
 
 @bp.get("/notices/<int:notice_id>/check")
@@ -313,18 +330,35 @@ def translate(notice_id, language):
     if held := held_by_other("notice", notice_id):
         return warn_held("notice", notice_id, held)
     form = request.form
-    return _run(notice_id, lambda: records.add_translation(
+    answer = _run(notice_id, lambda: records.add_translation(
         get_db(), notice_id, language, title=form.get("title"), body=form.get("body"),
         note=form.get("note"), actor=current().actor("form")), _("Translation saved."))
+    notice = records.get_notice(get_db(), notice_id)
+    if language in notice["translations"] and language in languages():
+        saved = notice["translations"][language]
+        original = render(notice, notice["source_language"])
+        source = original.pending_note or notice["slots"].get("note") or \
+            f"{original.title}\n{original.body}"
+        lost = glossary.dropped(source, notice["source_language"],
+                                " ".join(filter(None, (saved["title"], saved["body"],
+                                                       saved["note"]))), language)
+        if lost:
+            flash(_("Check the fixed terms: the translation does not use %(terms)s.",
+                    terms=", ".join(f"{term} → {expected}" for term, expected in lost)),
+                  "warning")
+    return answer
 
 
 @bp.get("/notices/translations")
 @access("coordinator")
 def translations():
+    """The work list: what to translate or review, the most urgent × most read first."""
     db = get_db()
-    missing = records.missing_translations(db)
-    return render_template("notices/translations.html", missing=missing, languages=languages(),
-                           names=records.names_for(db, [n for n, _ in missing]), render=render)
+    language = request.args.get("language")
+    items = worklist.work_list(db, language=language if language in languages() else None)
+    return render_template("notices/translations.html", items=items, languages=languages(),
+                           names=records.names_for(db, [i["notice"] for i in items]),
+                           render=render, chosen=language)
 
 
 # --- Public boards ---------------------------------------------------------------

@@ -12,12 +12,12 @@ mail carries an unsubscribe link (and RFC 8058 one-click headers).
 Addresses are personal data: coordinators only, removed by ``purge``, never exported.
 """
 
+import datetime
 import re
 import secrets
 import smtplib
 import ssl
 from email.message import EmailMessage
-import datetime
 from email.utils import format_datetime, localtime, make_msgid
 
 from flask_babel import force_locale
@@ -25,11 +25,11 @@ from flask_babel import gettext as _
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
+from ..notices import records as notices
 from ..personal_data import purger
 from ..shelters.registry import ValidationError
 from ..text import _l
 from ..vocabulary import languages
-from . import reach
 
 EMAIL = re.compile(r"^[^@\s\x00-\x1f<>,;\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -120,7 +120,7 @@ def unsubscribe(db, token):
 def send_notice(db, notice, texts, *, actor):
     """Queue the notice for the active subscribers of its area: {"queued", "already",
     "untranslated"} (counts). A second call queues only subscribers added since."""
-    places = set(reach.area_places(db, notice))
+    places = set(notices.area_places(db, notice))
     counts = {"queued": 0, "already": 0, "untranslated": 0}
     now = utcnow()
     with write_transaction(db):

@@ -11,6 +11,7 @@ and no view for GAP_HOURS is flagged.
 import datetime
 
 from ..db import utcnow, write_transaction
+from ..notices import records as notices
 from ..vocabulary import languages
 
 GAP_HOURS = 6
@@ -51,23 +52,12 @@ def posted_at(db, shelter_id):
                            "WHERE shelter_id = ?", [shelter_id]).fetchall())
 
 
-def area_places(db, notice):
-    """The registry IDs of the notice's area."""
-    if notice["area_kind"] == "shelters":
-        return list(notice["area"])
-    if notice["area_kind"] == "wards":
-        wards = notice["area"]
-        return [r[0] for r in db.execute(
-            f"SELECT id FROM shelter WHERE ward IN ({', '.join('?' * len(wards))})", wards)]
-    return [r[0] for r in db.execute("SELECT id FROM shelter")]
-
-
 def reach(db, notice, texts, now=None):
     """[{language, people, complete, views, recent_views, last_view, posted, gap}] for
     every language with people in the area or with views, the most people first.
     ``texts``: the notice in each language (notices.render.render_all)."""
     now = now or utcnow()
-    places = area_places(db, notice)
+    places = notices.area_places(db, notice)
     people = {}
     for chunk in range(0, len(places), 500):
         part = places[chunk:chunk + 500]
