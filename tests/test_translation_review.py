@@ -96,7 +96,7 @@ def test_a_pack_goes_out_in_xliff_and_comes_back_checked(app, people, coordinato
     notes = [n.text for n in units[f"notice-{first}-body"].iter(f"{XLIFF}note")]
     assert any(n.startswith("給水 = ") for n in notes) and "2000" in notes
 
-    fill = {f"notice-{first}-title": "Cấp nước", f"notice-{first}-body": "Phát nước uống.",
+    fill = {f"notice-{first}-title": "Cấp nước", f"notice-{first}-body": "Có nước uống ở trường.",
             f"notice-{second}-title": "Họp", f"notice-{second}-body": "Ngày mai có họp."}
     for unit_id, text in fill.items():
         units[unit_id].find(f"{XLIFF}segment/{XLIFF}target").text = text
