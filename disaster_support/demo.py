@@ -17,6 +17,7 @@ from .needs import records
 from .outreach import reach
 from .shelters import registry
 from .shelters.importer import import_shelters, read_source
+from .translating import review
 
 # Rough shares of Sagamihara's foreign residents by language (approximate,
 # for demo data only): China, Vietnam, the Philippines, Indonesia, Korea,
@@ -212,6 +213,13 @@ def _demo_notices(db, shelters):
                             body="Tomorrow from 10 a.m. there is a meeting in the gym about "
                                  "rebuilding daily life. Interpreters will be there.")
     notices.publish(db, free, actor=DEMO)
+    # translations checked by a second person: English reviewed, Vietnamese waiting
+    review.review_notice_translation(db, free, "en", actor=Actor("coordinator", "coordinator",
+                                                                  "demo"))
+    notices.add_translation(db, free, "vi", actor=DEMO, translator="Nguyen Thi Lan",
+                            title="Buổi giải thích ngày mai",
+                            body="Từ 10 giờ sáng mai có buổi giải thích về việc ổn định lại "
+                                 "cuộc sống tại nhà thể chất. Có phiên dịch.")
 
 
 VOLUNTEER_NAMES = {

@@ -422,3 +422,30 @@ def test_the_font_check_sees_boxes_where_the_fonts_are_missing(browser, live_ser
     stock_laptop.close()
     assert found["th"]["boxed"] and found["km"]["boxed"] and found["ja"]["boxed"]
     assert not re.search("[A-Za-z]", found["th"]["boxed"] + found["en"]["boxed"])  # DejaVu has them
+
+
+def test_a_tablet_confirms_a_notice_on_the_wall_and_the_pack_copies(page_watch, live_server):
+    """Issue 21: "posted on the wall" goes through the tablet's outbox and comes back as
+    the place's confirmation; the broadcast pack's copy button copies."""
+    open_page, outside, problems = page_watch
+    page = open_page(user=None)
+    page.goto(live_server["tablet_link"] + "?lang=en")
+    page.tap("button.primary")  # Join
+    page.wait_for_selector("form.need-form")
+    first = page.locator("#wall li").filter(has=page.locator("form.posted-form")).first
+    notice_id = first.get_attribute("data-notice")
+    first.locator("button").tap()
+    expect(page.locator(f"#wall li[data-notice='{notice_id}'] .badge")).to_contain_text(
+        "Posted")
+    expect(page.locator("#tablet-message")).to_contain_text("posted on the wall")
+
+    coordinator = open_page()
+    coordinator.goto(live_server["url"] + f"/notices/{notice_id}?lang=en")
+    expect(coordinator.locator("#reach")).to_contain_text("Posted on the wall at 1 place")
+    coordinator.goto(live_server["url"] + f"/notices/{notice_id}/broadcast?lang=en")
+    button = coordinator.locator("button[data-copy='x-en']")
+    button.click()
+    expect(button).to_have_text("Copied")
+    expect(button).to_have_text("Copy", timeout=5000)  # back after two seconds
+    assert coordinator.locator("#x-en").input_value().endswith(f"/n/{notice_id}/en")
+    assert outside == [] and problems == []

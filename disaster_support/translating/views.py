@@ -2,6 +2,7 @@
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..accounts.access import access, current
 from ..db import get_db
@@ -62,7 +63,8 @@ def export_pack(language):
         original = render(notice, notice["source_language"], notices.names_for(db, [notice]))
         area = {"all": _("the whole city"), "wards": _("wards: %(list)s",
                                                         list=", ".join(notice["area"])),
-                "shelters": _("%(num)s places", num=len(notice["area"]))}[notice["area_kind"]]
+                "shelters": ngettext("%(num)s place", "%(num)s places", len(notice["area"]))
+                }[notice["area_kind"]]
         return f"#{notice['id']} {original.title} — {area}"
 
     data = packs.export_pack(db, language, context_of=context_of)
@@ -82,8 +84,9 @@ def import_pack():
                                    translator=request.form.get("translator"))
     except ValidationError as exc:
         return _refused(exc, back)
-    flash(_("Pack read: %(num)s notices translated, waiting for a review.",
-            num=len(result["imported"])), "success")
+    flash(ngettext("Pack read: %(num)s notice translated, waiting for a review.",
+                   "Pack read: %(num)s notices translated, waiting for a review.",
+                   len(result["imported"])), "success")
     for unit, message in result["refused"].items():
         flash(_("%(unit)s: refused: %(problem)s", unit=unit, problem=message), "error")
     for unit, terms in result["flagged"].items():
