@@ -131,7 +131,7 @@ def test_free_text_says_not_yet_translated_until_someone_translates(
     assert {tag for notice, tag in missing if notice["id"] == notice_id} == \
         set(languages()) - {"ja"}
     listing = coordinator_client.get("/notices/translations?lang=en").get_data(as_text=True)
-    assert f'data-missing="{notice_id}-vi"' in listing
+    assert f'data-item="translate-{notice_id}-vi"' in listing
     coordinator_client.post(f"/notices/{notice_id}/translations/en", data={
         "csrf_token": token, "title": "Information meeting",
         "body": "Tomorrow at 10 a.m. there is an information meeting in the gym."})

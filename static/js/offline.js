@@ -85,10 +85,21 @@
     if (state.reachable !== yes) { state.reachable = yes; update(); }
   }
 
-  window.addEventListener("online", function () { state.reachable = true; update(); });
+  // navigator.onLine is often wrong (a Wi-Fi with no way out, a page the worker served
+  // from its copy; newer Chromium keeps it true under an emulated outage): ask the
+  // server itself, which the service worker never answers for
+  function probe() {
+    if (!window.fetch) return;
+    fetch("/healthz", {cache: "no-store", credentials: "omit"}).then(function (response) {
+      reachable(response.ok);
+    }, function () { reachable(false); });
+  }
+
+  window.addEventListener("online", function () { state.reachable = true; update(); probe(); });
   window.addEventListener("offline", update);
-  setInterval(update, 30000);
+  setInterval(function () { update(); probe(); }, 30000);
   update();
+  probe();
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", {scope: "/"}).then(function () {
