@@ -275,6 +275,19 @@ def area_places(db, notice):
     return [r[0] for r in db.execute("SELECT id FROM shelter")]
 
 
+def people_by_language(db, notice):
+    """{tag: people} who read each language in the notice's area (head counts)."""
+    places = area_places(db, notice)
+    people = {}
+    for chunk in range(0, len(places), 500):  # SQLite's limit on parameters
+        part = places[chunk:chunk + 500]
+        for tag, count in db.execute(
+                f"SELECT language, sum(people) FROM shelter_language WHERE shelter_id IN "
+                f"({', '.join('?' * len(part))}) GROUP BY language", part):
+            people[tag] = people.get(tag, 0) + count
+    return people
+
+
 def board_notices(db, shelter_id, now=None):
     """What the board of a shelter shows now: published, valid, for its area."""
     now = now or _now()

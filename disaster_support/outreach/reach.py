@@ -57,14 +57,7 @@ def reach(db, notice, texts, now=None):
     every language with people in the area or with views, the most people first.
     ``texts``: the notice in each language (notices.render.render_all)."""
     now = now or utcnow()
-    places = notices.area_places(db, notice)
-    people = {}
-    for chunk in range(0, len(places), 500):
-        part = places[chunk:chunk + 500]
-        for tag, count in db.execute(
-                f"SELECT language, sum(people) FROM shelter_language WHERE shelter_id IN "
-                f"({', '.join('?' * len(part))}) GROUP BY language", part):
-            people[tag] = people.get(tag, 0) + count
+    people = notices.people_by_language(db, notice)
     since = _hour((datetime.datetime.fromisoformat(now)
                    - datetime.timedelta(hours=GAP_HOURS)).isoformat())
     views = {tag: (total, recent, last) for tag, total, recent, last in db.execute(

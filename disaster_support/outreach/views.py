@@ -24,14 +24,18 @@ def short_url(notice_id, tag):
     return base + url_for("notices.public_notice", notice_id=notice_id, tag=tag)
 
 
+def _notice_or_404(db, notice_id):
+    try:
+        return notices.get_notice(db, notice_id)
+    except notices.NoticeNotFound:
+        abort(404)
+
+
 @bp.get("/notices/<int:notice_id>/broadcast")
 @access("coordinator")
 def pack(notice_id):
     db = get_db()
-    try:
-        notice = notices.get_notice(db, notice_id)
-    except notices.NoticeNotFound:
-        abort(404)
+    notice = _notice_or_404(db, notice_id)
     texts = render_all(notice, notices.names_for(db, [notice]))
     packs = broadcast.pack(texts, lambda tag: short_url(notice_id, tag),
                            current_app.extensions["city"])
@@ -123,10 +127,7 @@ def unsubscribe(token):
 @access("coordinator")
 def mail_notice(notice_id):
     db = get_db()
-    try:
-        notice = notices.get_notice(db, notice_id)
-    except notices.NoticeNotFound:
-        abort(404)
+    notice = _notice_or_404(db, notice_id)
     if notice["state"] != "published":
         flash(_("Only a notice on the boards is sent by e-mail."), "error")
         return redirect(url_for("notices.detail", notice_id=notice_id)), 303

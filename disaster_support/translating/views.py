@@ -22,19 +22,24 @@ def _refused(exc, to):
     return redirect(to), 303
 
 
-@bp.post("/notices/<int:notice_id>/translations/<language>/review")
-@access("coordinator")
-def review_notice(notice_id, language):
-    back = url_for("notices.detail", notice_id=notice_id)
+def _reviewed(action, back):
     try:
-        review.review_notice_translation(get_db(), notice_id, language,
-                                         actor=current().actor("form"))
-    except notices.NoticeNotFound:
-        abort(404)
+        action()
     except ValidationError as exc:
         return _refused(exc, back)
     flash(_("Reviewed: thank you."), "success")
     return redirect(back), 303
+
+
+@bp.post("/notices/<int:notice_id>/translations/<language>/review")
+@access("coordinator")
+def review_notice(notice_id, language):
+    try:
+        return _reviewed(lambda: review.review_notice_translation(
+            get_db(), notice_id, language, actor=current().actor("form")),
+            url_for("notices.detail", notice_id=notice_id))
+    except notices.NoticeNotFound:
+        abort(404)
 
 
 @bp.post("/translations/templates/<template_id>/<language>/review")
@@ -43,13 +48,8 @@ def review_template(template_id, language):
     notice_id = whole_number(request.args.get("back", ""))
     back = url_for("notices.detail", notice_id=notice_id) if notice_id \
         else url_for("notices.translations")
-    try:
-        review.review_template_text(get_db(), template_id, language,
-                                    actor=current().actor("form"))
-    except ValidationError as exc:
-        return _refused(exc, back)
-    flash(_("Reviewed: thank you."), "success")
-    return redirect(back), 303
+    return _reviewed(lambda: review.review_template_text(
+        get_db(), template_id, language, actor=current().actor("form")), back)
 
 
 @bp.get("/translations/pack/<language>.xlf")

@@ -15,18 +15,6 @@ URGENCY = {"Immediate": 4, "Expected": 3, "Future": 2, "Past": 1, "Unknown": 1}
 FREE_TEXT_URGENCY = "Expected"
 
 
-def _people_by_language(db, notice):
-    places = notices.area_places(db, notice)
-    people = {}
-    for chunk in range(0, len(places), 500):
-        part = places[chunk:chunk + 500]
-        for tag, count in db.execute(
-                f"SELECT language, sum(people) FROM shelter_language WHERE shelter_id IN "
-                f"({', '.join('?' * len(part))}) GROUP BY language", part):
-            people[tag] = people.get(tag, 0) + count
-    return people
-
-
 def work_list(db, *, language=None):
     """[{notice, language, action ("translate" | "review"), state, people, urgency,
     weight, template_text}] of live notices, the heaviest first. Template texts waiting
@@ -37,7 +25,7 @@ def work_list(db, *, language=None):
         notice = notices.get_notice(db, notice["id"])
         template = templates().get(notice["template_id"] or "")
         urgency = template.cap["urgency"] if template else FREE_TEXT_URGENCY
-        people = _people_by_language(db, notice)
+        people = notices.people_by_language(db, notice)
         for tag in languages():
             if language and tag != language or tag == notice["source_language"]:
                 continue

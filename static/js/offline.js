@@ -99,7 +99,11 @@
   window.addEventListener("offline", update);
   setInterval(function () { update(); probe(); }, 30000);
   update();
-  probe();
+  // a page that came from the worker's copy, not the network: is the server there?
+  var loaded = window.performance && performance.getEntriesByType &&
+    performance.getEntriesByType("navigation")[0];
+  if (navigator.serviceWorker && navigator.serviceWorker.controller && loaded &&
+      !loaded.transferSize) probe();
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", {scope: "/"}).then(function () {
