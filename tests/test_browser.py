@@ -50,12 +50,13 @@ def refuse_outside(base, outside):
 @pytest.fixture
 def page_watch(browser, live_server):
     """A page that refuses any request outside the app and records problems."""
-    outside, problems = [], []
+    outside, problems, contexts = [], [], []
     base = live_server["url"]
 
     def open_page(width=1280, height=800, user="coordinator"):
         context = browser.new_context(viewport={"width": width, "height": height},
                                       has_touch=True)
+        contexts.append(context)
         page = context.new_page()
         page.route("**/*", refuse_outside(base, outside))
         page.on("console", lambda m: m.type == "error" and problems.append(m.text))
@@ -68,7 +69,10 @@ def page_watch(browser, live_server):
             page.wait_for_load_state()
         return page
 
-    return open_page, outside, problems
+    yield open_page, outside, problems
+    # a coordinator's page holds a live stream (a server thread) until it is closed
+    for context in contexts:
+        context.close()
 
 
 @pytest.mark.parametrize("size", [(768, 1024), (1024, 768), (1280, 800), (800, 1280)])
