@@ -9,7 +9,7 @@ from flask import Flask, request, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, errors, formatting, i18n
+from . import compression, db, errors, formatting, i18n
 from .city import load_city
 from .drills.runs import operational_database
 from .parameters import DatabaseIdConverter
@@ -33,6 +33,7 @@ def create_app(config=None, instance_path=None):
         instance_relative_config=True,
         static_folder=str(STATIC_DIR),
     )
+    compression.init_app(app)  # first: it must run after every other after-request hook
     app.config.from_mapping(
         DATABASE=str(instance / "disaster_support.db"),
         CITY_DIR=str(SHELTERS_DIR),
