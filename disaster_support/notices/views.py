@@ -333,8 +333,10 @@ def translate(notice_id, language):
     answer = _run(notice_id, lambda: records.add_translation(
         get_db(), notice_id, language, title=form.get("title"), body=form.get("body"),
         note=form.get("note"), actor=current().actor("form")), _("Translation saved."))
+    if isinstance(answer, tuple):  # refused: the page (status 400) names the field
+        return answer
     notice = records.get_notice(get_db(), notice_id)
-    if language in notice["translations"] and language in languages():
+    if language in notice["translations"]:
         saved = notice["translations"][language]
         original = render(notice, notice["source_language"])
         source = original.pending_note or notice["slots"].get("note") or \

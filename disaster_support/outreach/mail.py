@@ -168,11 +168,9 @@ def settings_of(config):
             "timeout": float(config.get("SMTP_TIMEOUT") or 20)}
 
 
-def _message(db, row, settings, link):
+def _message(row, settings, link):
     """The mail of an outbox row, written in the subscriber's language."""
-    subscriber = db.execute("SELECT email, language, token FROM mail_subscriber WHERE id = ?",
-                            [row["subscriber_id"]]).fetchone()
-    email, tag, token = subscriber
+    email, tag, token = row["email"], row["language"], row["token"]
     message = EmailMessage()
     message["From"] = settings["sender"]
     message["To"] = email
@@ -219,7 +217,7 @@ def deliver(db, settings, *, link, texts_of, limit=BATCH):
     if not ids:
         return 0, 0
     rows = [dict(r) for r in db.query(
-        f"SELECT o.*, m.language FROM mail_outbox o JOIN mail_subscriber m ON "
+        f"SELECT o.*, m.language, m.email, m.token FROM mail_outbox o JOIN mail_subscriber m ON "
         f"m.id = o.subscriber_id WHERE o.id IN ({', '.join('?' * len(ids))}) ORDER BY o.id",
         ids)]
     sent = failed = 0
@@ -237,7 +235,7 @@ def deliver(db, settings, *, link, texts_of, limit=BATCH):
                         db.execute("DELETE FROM mail_outbox WHERE id = ?", [row["id"]])
                     continue
             try:
-                relay.send_message(_message(db, row, settings, link))
+                relay.send_message(_message(row, settings, link))
             except smtplib.SMTPRecipientsRefused as error:
                 _release(db, [row["id"]], str(error))  # this address: tried again later
                 failed += 1

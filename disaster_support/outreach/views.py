@@ -93,13 +93,19 @@ def subscribe(shelter_id):
     return _public_page("subscribe", tag, shelter=shelter, errors={}, form={}, done=True)
 
 
-@bp.route("/mail/confirm/<token>", methods=["GET", "POST"])
-@access("public")
-def confirm(token):
+def _subscriber_or_404(token):
+    """The subscription a mail's link names (its token is its only key)."""
     db = get_db()
     subscriber = mail.subscriber_by_token(db, token)
     if subscriber is None:
         abort(404)
+    return db, subscriber
+
+
+@bp.route("/mail/confirm/<token>", methods=["GET", "POST"])
+@access("public")
+def confirm(token):
+    db, subscriber = _subscriber_or_404(token)
     tag = subscriber["language"]
     if request.method == "POST":
         subscriber = mail.confirm(db, token) or abort(404)
@@ -112,10 +118,7 @@ def confirm(token):
 @bp.route("/mail/unsubscribe/<token>", methods=["GET", "POST"])
 @access("public")
 def unsubscribe(token):
-    db = get_db()
-    subscriber = mail.subscriber_by_token(db, token)
-    if subscriber is None:
-        abort(404)
+    db, subscriber = _subscriber_or_404(token)
     tag = subscriber["language"]
     if request.method == "POST":  # the page's button, or a mail program's one click
         mail.unsubscribe(db, token)

@@ -2,6 +2,7 @@
 minute beside ``serve`` while SMTP_HOST is set. The live database only: a drill has no
 subscribers (drills/runs.py leaves them out)."""
 
+import functools
 import threading
 
 from ..db import connect
@@ -23,6 +24,7 @@ def deliver_now(app):
     db = connect(app.config["DATABASE"])
     try:
         with app.app_context():
+            @functools.cache  # a notice to 500 subscribers: read and written once per language
             def texts_of(notice_id, tag):
                 try:
                     notice = notices.get_notice(db, notice_id)
