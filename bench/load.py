@@ -1,22 +1,28 @@
 """Load: 64 simulated shelter tablets against `disaster-support serve` over loopback.
 
-Run:  .venv/bin/python bench/load.py [--tablets 64] [--seconds 60] [--threads 8]
+Run:  .venv/bin/python bench/load.py [--tablets 64] [--seconds 60] [--server granian]
+      [--workers 2] [--threads 4] [--wrk]
 
 A large-disaster database (2,500 places, a third open, 50,000 needs); one tablet
-token per open shelter. Three phases on the same server, each with every tablet
-sending back to back (no pause):
-  1. ceiling: GET /healthz only (the trivial endpoint);
+token per open shelter. Phases on the same server:
+  1. ceiling: GET /healthz only (the trivial endpoint), back to back;
   2. need registration only: POST /api/v1/needs (idempotent, a new client id each);
-and then, for --seconds,
-  3. the mix a shelter network produces, each tablet pausing --pause seconds on
-     average between requests (default 1 s: a request a second per tablet, far busier
-     than a volunteer tapping; 0.25 s drives this 2-core machine to saturation): record a need
-     (30%), update head counts (10%), list the shelter's needs (20%), open the tablet
-     page (20%), open the shelter's board (20%).
+  3. for --seconds, the mix a shelter network produces, each tablet starting at a
+     random moment of its first pause and pausing --pause seconds on average between
+     requests (default 1 s: a request a second per tablet, far busier than a volunteer
+     tapping): record a need (30%), update head counts (10%), list the shelter's needs
+     (20%), open the tablet page (20%), open the shelter's board (20%);
+  4. reconnect burst: after an outage every tablet comes back at the same instant on a
+     new connection and sends its outbox (--outbox needs) back to back; prints how long
+     until every outbox was empty, and the latencies.
 The tablets run as threads in 4 client processes (one Python process with 64
-threads measured its own waiting for the GIL). Prints throughput, p50 / p95 / p99
-per endpoint and errors. Targets (issue 10): zero
-errors, need registration at least 60% of the ceiling's throughput, p99 under
+threads measured its own waiting for the GIL). With --wrk, phases 1-3 are driven by
+Debian's wrk (Lua scripts in bench/wrk/; `apt install wrk`) instead: a client in C,
+so the server, not the Python client, is what is measured.
+--server waitress runs the previous release's server (waitress, --threads threads,
+one process) on the same database, for the side-by-side figures.
+Prints throughput, p50 / p95 / p99 per endpoint and errors. Targets (issues 10, 22):
+zero errors, need registration at least 60% of the ceiling's throughput, p99 under
 100 ms in the mix.
 """
 
@@ -26,6 +32,8 @@ import json
 import multiprocessing
 import os
 import random
+import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +54,7 @@ from disaster_support.audit.log import Actor  # noqa: E402
 
 ACTOR = Actor("bench", "admin", "bench")
 SCRIPT = Path(sys.executable).parent / "disaster-support"
+WRK_SCRIPTS = ROOT / "bench" / "wrk"
 CATEGORIES = ("food", "water", "medicine", "interpretation", "information", "hygiene")
 LANGUAGES = ("vi", "zh-Hans", "tl", "ne", "ko", "pt", "en", "id")
 
@@ -106,11 +115,15 @@ class Tablet:
 
 
 def run_phase(tablets, seconds, choose, pause=0.0):
-    """Every tablet in its own thread for ``seconds``; {label: [ms]}, {label: errors}."""
+    """Every tablet in its own thread for ``seconds``; {label: [ms]}, {label: errors}.
+    With pauses, each tablet starts at a random moment of its first pause: tablets
+    that all fire at the same instant measure their own stampede, not the network."""
     times, errors, lock = {}, {}, threading.Lock()
     stop = time.monotonic() + seconds
 
     def work(tablet):
+        if pause:
+            time.sleep(tablet.rng.uniform(0, pause))
         while time.monotonic() < stop:
             label, method, path, body = choose(tablet)
             started = time.perf_counter()
@@ -132,6 +145,32 @@ def run_phase(tablets, seconds, choose, pause=0.0):
     return times, errors, time.monotonic() - began
 
 
+def run_burst(tablets, outbox, at):
+    """Every tablet back at once (wall-clock ``at``, the same in every client process)
+    after an outage, on a new connection, sending its outbox back to back;
+    {label: [ms]}, {label: errors}, seconds until all were sent."""
+    times, errors, lock = {}, {}, threading.Lock()
+
+    def work(tablet):
+        tablet.connection.close()  # the outage dropped it
+        time.sleep(max(0.0, at - time.time()))
+        for _ in range(outbox):
+            started = time.perf_counter()
+            status = tablet.request(*tablet.new_need())
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                times.setdefault("outbox need", []).append(elapsed)
+                if not 200 <= status < 300:
+                    errors["outbox need"] = errors.get("outbox need", 0) + 1
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in tablets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return times, errors, time.time() - at
+
+
 CHOOSERS = {
     "ceiling": lambda t: ("trivial /healthz", "GET", "/healthz", None),
     "needs": lambda t: ("record a need", *t.new_need()),
@@ -143,6 +182,8 @@ def _client(args):
     """One client process: its share of the tablets, each in a thread."""
     port, specs, seconds, mode, pause = args
     tablets = [Tablet(port, s, t, n) for n, s, t in specs]
+    if mode == "burst":
+        return run_burst(tablets, seconds, pause)
     return run_phase(tablets, seconds, CHOOSERS[mode], pause)
 
 
@@ -172,49 +213,112 @@ def report(title, times, errors, duration):
     return total / duration
 
 
-def main(count, seconds, threads, warm, pause):
+
+def start_server(folder, port, server, workers, threads):
+    env = {**os.environ, "DISASTER_SUPPORT_BACKUP_EVERY_MINUTES": "0",
+           "DISASTER_SUPPORT_INSTANCE": folder}
+    if server == "waitress":  # the previous release's `serve`
+        command = [sys.executable, "-m", "waitress", f"--port={port}",
+                   f"--threads={threads}", "--call", "disaster_support:create_app"]
+    else:
+        command = [str(SCRIPT), "serve", "--instance", folder, "--port", str(port),
+                   "--workers", str(workers), "--threads", str(threads)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=env, start_new_session=True)
+    for _ in range(600):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the server did not start")
+
+
+def stop_server(process):
+    os.killpg(process.pid, signal.SIGTERM)  # the supervisor and its workers
+    process.wait(timeout=30)
+
+
+def wrk_phase(title, port, script, seconds, connections, lua_data, *script_args):
+    """One phase driven by wrk: throughput and its latency percentiles (all requests)."""
+    env = {**os.environ, "LOAD_TABLETS": str(lua_data)}
+    command = ["wrk", "--latency", f"-t{min(4, connections)}", f"-c{connections}",
+               f"-d{seconds}s", "-s", str(WRK_SCRIPTS / script), f"http://127.0.0.1:{port}",
+               "--", *script_args]
+    output = subprocess.run(command, capture_output=True, text=True, env=env,
+                            check=True).stdout
+    print(f"\n{title} (wrk, {connections} connections)")
+    for line in output.splitlines():
+        if line.strip().startswith(("50%", "90%", "99%", "Requests/sec", "Non-2xx",
+                                    "Socket errors")) or "requests in" in line:
+            print("  " + line.strip())
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    return float(rate.group(1)) if rate else float("nan")
+
+
+def write_lua_tablets(path, specs):
+    rows = ",\n".join(f'  {{shelter = "{s}", token = "{t}"}}' for _, s, t in specs)
+    Path(path).write_text(f"return {{\n{rows}\n}}\n")
+
+
+def main(args):
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         app, db = large_city(tmp, 2500)
         fill_needs(db, 50_000, random.Random(7))
         shelters = [r[0] for r in db.execute(
-            "SELECT id FROM shelter WHERE status = 'open' ORDER BY id LIMIT ?", [count])]
+            "SELECT id FROM shelter WHERE status = 'open' ORDER BY id LIMIT ?",
+            [args.tablets])]
         tokens = [devices.issue_device(db, s, f"bench tablet {n}", actor=ACTOR, days=1)[1]
                   for n, s in enumerate(shelters)]
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.close()
+        shape = (f"{args.workers} processes × {args.threads} threads"
+                 if args.server == "granian" else f"1 process × {args.threads} threads")
         print(f"database: 2,500 places, 50,000 needs, {len(shelters)} tablets "
-              f"(filled in {time.perf_counter() - t0:.0f} s); waitress threads: {threads}")
+              f"(filled in {time.perf_counter() - t0:.0f} s); server: {args.server}, {shape}")
         port = 21000 + os.getpid() % 5000
-        server = subprocess.Popen(
-            [str(SCRIPT), "serve", "--instance", tmp, "--port", str(port),
-             "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "DISASTER_SUPPORT_BACKUP_EVERY_MINUTES": "0"})
+        server = start_server(tmp, port, args.server, args.workers, args.threads)
+        specs = [(n, s, t) for n, (s, t) in enumerate(zip(shelters, tokens))]
         try:
-            for _ in range(200):
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=1).request(
-                        "GET", "/healthz")
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            specs = [(n, s, t) for n, (s, t) in enumerate(zip(shelters, tokens))]
+            if args.wrk:
+                lua_data = Path(tmp) / "tablets.lua"
+                write_lua_tablets(lua_data, specs)
+                wrk_phase("warm-up", port, "healthz.lua", 2, len(specs), lua_data)
+                ceiling = wrk_phase("1. ceiling: GET /healthz, back to back", port,
+                                    "healthz.lua", args.phase_seconds, len(specs), lua_data)
+                needs = wrk_phase("2. need registration, back to back", port,
+                                  "requests.lua", args.phase_seconds, len(specs), lua_data,
+                                  "needs")
+                wrk_phase("3. mix, back to back (wrk has no pauses: a saturation figure)",
+                          port, "requests.lua", args.seconds, len(specs), lua_data, "mix")
+                print(f"\nneed registration / ceiling: {needs / ceiling:.0%}")
+                return
             with multiprocessing.Pool(4) as pool:
                 run_clients(pool, port, specs, 2, "ceiling")  # warm-up
                 ceiling = report("1. ceiling: GET /healthz, back to back",
-                                 *run_clients(pool, port, specs, warm, "ceiling"))
+                                 *run_clients(pool, port, specs, args.phase_seconds,
+                                              "ceiling"))
                 needs = report("2. need registration, back to back",
-                               *run_clients(pool, port, specs, warm, "needs"))
-                times, errors, duration = run_clients(pool, port, specs, seconds, "mix", pause)
-            report(f"3. mix of {len(specs)} tablets in 4 client processes, {pause:g} s pauses",
-                   times, errors, duration)
+                               *run_clients(pool, port, specs, args.phase_seconds, "needs"))
+                times, errors, duration = run_clients(pool, port, specs, args.seconds, "mix",
+                                                      args.pause)
+                report(f"3. mix of {len(specs)} tablets in 4 client processes, "
+                       f"{args.pause:g} s pauses, random starts", times, errors, duration)
+                burst = run_clients(pool, port, specs, args.outbox, "burst",
+                                    time.time() + 1.0)
+                report(f"4. reconnect burst: {len(specs)} tablets back at once, "
+                       f"{args.outbox} needs each in the outbox", *burst)
             every = [v for values in times.values() for v in values]
             print(f"\nneed registration / ceiling: {needs / ceiling:.0%} (target ≥ 60%)")
             print(f"mix p99, all endpoints: {percentile(every, 0.99):.1f} ms (target < 100 ms); "
                   f"errors: {sum(errors.values())} (target 0)")
+            print(f"reconnect burst: every outbox empty after {burst[2]:.2f} s; errors: "
+                  f"{sum(burst[1].values())}")
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            stop_server(server)
 
 
 if __name__ == "__main__":
@@ -223,8 +327,12 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--phase-seconds", type=int, default=15,
                         help="length of the ceiling and need-registration phases")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--server", choices=("granian", "waitress"), default="granian")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (granian)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server process")
     parser.add_argument("--pause", type=float, default=1.0,
                         help="mean pause of a tablet between requests in the mix (s)")
-    args = parser.parse_args()
-    main(args.tablets, args.seconds, args.threads, args.phase_seconds, args.pause)
+    parser.add_argument("--outbox", type=int, default=10,
+                        help="needs in each tablet's outbox in the reconnect burst")
+    parser.add_argument("--wrk", action="store_true", help="drive phases 1-3 with wrk")
+    main(parser.parse_args())

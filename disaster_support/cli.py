@@ -230,14 +230,19 @@ def import_shelters_command(sources, fmt):
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--demo", "with_demo", is_flag=True,
               help="Load the demo data first if the database holds no shelters.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Server processes (default: one per core, at least 2).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Threads of each server process.")
 @click.option("--tiles", metavar="FILE",
               help="Base map tiles for the maps: an MBTiles file, or 'basemap' for the "
                    "coarse world map of the optional extra (see docs/adapting.md).")
-def serve(host, port, with_demo, threads, tiles):
-    """Serve the app with waitress (Windows and Linux)."""
-    import waitress
+def serve(host, port, with_demo, workers, threads, tiles):
+    """Serve the app (granian, a process per core; Windows and Linux)."""
+    from . import serving
 
+    if tiles:
+        os.environ["DISASTER_SUPPORT_TILES"] = tiles  # the workers' apps read it too
     app = make_app({"TILES": tiles} if tiles else None)
     if app.extensions["tiles_error"]:
         with app.app_context():
@@ -268,7 +273,7 @@ def serve(host, port, with_demo, threads, tiles):
             click.echo(_("Open %(url)s in a browser.", url=url))
         click.echo(_("Press Ctrl+C to stop."))
     sys.stdout.flush()
-    waitress.serve(app, host=host, port=port, threads=threads, ident="disaster-support")
+    serving.serve(host, port, workers or serving.default_workers(), threads)
 
 
 def _print_demo_accounts():

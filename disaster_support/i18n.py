@@ -18,6 +18,7 @@ BCP 47 tag (language[-extlang][-script][-region]...) and maps it explicitly:
 The highest-q tag that maps to a UI language wins; equal q keep the header's order.
 """
 
+import functools
 import os
 
 from babel import support
@@ -96,9 +97,13 @@ def _compiled(tag):
     return TRANSLATIONS_DIR / languages()[tag]["catalog"] / "LC_MESSAGES" / "messages.mo"
 
 
+@functools.cache
 def ui_languages():
-    """Tags of the languages whose catalog is complete (only those are compiled)."""
-    return [tag for tag in languages() if tag == SOURCE_LANGUAGE or _compiled(tag).exists()]
+    """Tags of the languages whose catalog is complete (only those are compiled). Read
+    once per process, like the catalogs themselves: asked on every request, the 16 file
+    checks were most of the cost of a trivial one."""
+    return tuple(tag for tag in languages()
+                 if tag == SOURCE_LANGUAGE or _compiled(tag).exists())
 
 
 class CatalogDomain(Domain):
@@ -160,7 +165,7 @@ def select_locale():
 def remember_language(response):
     """An explicit choice is kept in a cookie, and for the user or tablet."""
     lang = request.args.get("lang")
-    if lang not in ui_languages():
+    if lang is None or lang not in ui_languages():
         return response
     if request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",

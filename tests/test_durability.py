@@ -124,8 +124,9 @@ def test_a_killed_server_keeps_every_confirmed_need_exactly_once(open_kamimizo, 
 
     def start():
         process = subprocess.Popen(
-            [str(SCRIPT), "serve", "--port", str(port), "--instance", str(instance)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [str(SCRIPT), "serve", "--port", str(port), "--instance", str(instance),
+             "--workers", "2"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             env={**os.environ, "DISASTER_SUPPORT_BACKUP_EVERY_MINUTES": "0"})
         for _ in range(200):
             try:
@@ -160,7 +161,8 @@ def test_a_killed_server_keeps_every_confirmed_need_exactly_once(open_kamimizo, 
         deadline = time.monotonic() + 60
         while len(confirmed) < 150 and time.monotonic() < deadline:
             time.sleep(0.005)
-        os.kill(server.pid, signal.SIGKILL)  # in the middle of the writes
+        # the supervisor and both workers at once, in the middle of the writes
+        os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
         concurrent.futures.wait(futures, timeout=60)
     assert 150 <= len(confirmed) < 500

@@ -39,7 +39,7 @@ def test_setup_cfg_declares_the_console_script_and_test_extra():
     assert "disaster-support = disaster_support.cli:main" in config["options.entry_points"][
         "console_scripts"]
     assert "pytest" in config["options.extras_require"]["test"]
-    for package in ("flask", "sqlite-utils", "flask-babel", "folium", "requests", "waitress"):
+    for package in ("flask", "sqlite-utils", "flask-babel", "folium", "requests", "granian"):
         assert package in config["options"]["install_requires"]
 
 

@@ -282,6 +282,7 @@ def security_headers(response):
     # nothing (such as a tablet link) leaks to other sites.
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Server"] = "disaster-support"  # not the server's name and version
     principal = getattr(g, "principal", ANONYMOUS)
     if principal.signed_in and "Cache-Control" not in response.headers:
         # A shelter tablet keeps its pages for offline use (the service worker never
