@@ -1,9 +1,9 @@
 """The change feed over HTTP, for the coordinator's pages (static/js/live.js).
 
-Polling, not Server-Sent Events: waitress gives each open connection one of its few
-threads, so a stream per open tab would starve the tablets; a poll every few seconds is
-one short request, passes any proxy, and resumes from its cursor after a network drop
-or a server restart without missing or repeating a change.
+Polling, not Server-Sent Events: a WSGI stream holds one of the server's few threads
+for as long as it is open, so a stream per open tab would starve the tablets; a poll
+every few seconds is one short request, passes any proxy, and resumes from its cursor
+after a network drop or a server restart without missing or repeating a change.
 """
 
 from flask import Blueprint, g, jsonify, redirect, request, url_for
