@@ -241,8 +241,6 @@ def serve(host, port, with_demo, workers, threads, tiles):
     """Serve the app (granian, a process per core; Windows and Linux)."""
     from . import serving
 
-    if tiles:
-        os.environ["DISASTER_SUPPORT_TILES"] = tiles  # the workers' apps read it too
     app = make_app({"TILES": tiles} if tiles else None)
     if app.extensions["tiles_error"]:
         with app.app_context():
@@ -273,7 +271,8 @@ def serve(host, port, with_demo, workers, threads, tiles):
             click.echo(_("Open %(url)s in a browser.", url=url))
         click.echo(_("Press Ctrl+C to stop."))
     sys.stdout.flush()
-    serving.serve(host, port, workers or serving.default_workers(), threads)
+    serving.serve(host, port, workers or serving.default_workers(), threads,
+                  settings={"TILES": tiles} if tiles else {})
 
 
 def _print_demo_accounts():

@@ -72,9 +72,13 @@ def _exit_with_supervisor():
     threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
-def serve(host, port, workers, threads):
+def serve(host, port, workers, threads, settings=None):
     """Serve until Ctrl+C. The workers read the instance and settings from the
-    environment (DISASTER_SUPPORT_INSTANCE and DISASTER_SUPPORT_* settings)."""
+    environment (DISASTER_SUPPORT_INSTANCE and DISASTER_SUPPORT_* settings); ``settings``
+    given on the command line join them here, in the process that serves until it
+    ends."""
+    for key, value in (settings or {}).items():
+        os.environ[f"DISASTER_SUPPORT_{key}"] = str(value)
     # the same start on every system (Windows has only spawn), and no fork of a process
     # whose backup and mail threads may hold locks
     multiprocessing.set_start_method("spawn", force=True)

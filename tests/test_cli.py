@@ -114,13 +114,14 @@ def test_serve_with_demo_answers_on_the_printed_url(tmp_path):
 
 def test_serve_says_where_to_go_in_the_readers_language(cli, monkeypatch):
     served = []
-    monkeypatch.setattr(serving, "serve", lambda host, port, workers, threads: served.append(
-        {"host": host, "port": port, "workers": workers, "threads": threads}))
+    monkeypatch.setattr(serving, "serve", lambda host, port, workers, threads, settings: (
+        served.append({"host": host, "port": port, "workers": workers, "threads": threads,
+                       "settings": settings})))
     monkeypatch.setenv("LANG", "vi_VN.UTF-8")
     monkeypatch.setenv("DISASTER_SUPPORT_BACKUP_EVERY_MINUTES", "0")
     printed = cli("serve", "--demo", "--port", "5999").output
     assert served == [{"host": "127.0.0.1", "port": 5999, "workers": serving.default_workers(),
-                       "threads": 4}]
+                       "threads": 4, "settings": {}}]
     where = WHERE_TO_GO.findall(printed)
     assert len(where) == 6 and "Where to go" not in printed
     assert all(address.startswith("http://127.0.0.1:5999/") for _, address in where)
