@@ -213,7 +213,6 @@ def report(title, times, errors, duration):
     return total / duration
 
 
-
 def start_server(folder, port, server, workers, threads):
     env = {**os.environ, "DISASTER_SUPPORT_BACKUP_EVERY_MINUTES": "0",
            "DISASTER_SUPPORT_INSTANCE": folder}

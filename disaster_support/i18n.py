@@ -165,7 +165,7 @@ def select_locale():
 def remember_language(response):
     """An explicit choice is kept in a cookie, and for the user or tablet."""
     lang = request.args.get("lang")
-    if lang is None or lang not in ui_languages():
+    if lang not in ui_languages():
         return response
     if request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",

@@ -4,12 +4,9 @@
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
-import requests
-
-from test_cli import ACCOUNT_LINE, SCRIPT, free_port
+from test_cli import ACCOUNT_LINE, SCRIPT, answering, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking",
@@ -55,12 +52,7 @@ class Server:
         if "--demo" in extra:
             self.passwords = {name: pw for name, pw, _ in ACCOUNT_LINE.findall(text)}
             self.tablet = re.search(r"^      (http\S+/join/\S+)$", text, re.M).group(1)
-        for _ in range(200):
-            try:
-                requests.get(self.url + "/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        answering(self.url + "/healthz")
         return text
 
     def stop(self):

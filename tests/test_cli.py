@@ -21,6 +21,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def answering(url, seconds=60):
+    """The first answer of a ``serve`` just started (its worker processes start after it
+    prints, slowly on a busy machine); AssertionError if none comes."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            return requests.get(url, timeout=5)
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError(f"the server did not answer {url}")
+
+
 def test_init_creates_the_database_in_the_chosen_instance(cli, instance):
     result = cli("init")
     assert result.exit_code == 0
@@ -73,14 +85,8 @@ def test_serve_with_demo_answers_on_the_printed_url(tmp_path):
         passwords = {name: password for name, password, _ in ACCOUNT_LINE.findall(printed)}
         assert url == f"http://127.0.0.1:{port}/"
         assert set(passwords) >= {"coordinator", "admin"}
-        response = None
-        deadline = time.monotonic() + 60  # the worker processes start after the printing
-        while response is None and time.monotonic() < deadline:
-            try:
-                response = requests.get(url, timeout=5)
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        assert response is not None and response.status_code == 200
+        response = answering(url)
+        assert response.status_code == 200
         assert response.headers["Server"] == "disaster-support"
         assert requests.get(url + "api/v1/shelters", timeout=5).status_code == 401
         browser = requests.Session()

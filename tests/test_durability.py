@@ -22,7 +22,7 @@ from disaster_support.needs import records
 from disaster_support.shelters import registry
 
 from conftest import KAMIMIZO
-from test_cli import SCRIPT, free_port
+from test_cli import SCRIPT, answering, free_port
 
 ACTOR = Actor("test", "admin", "test")
 
@@ -128,13 +128,8 @@ def test_a_killed_server_keeps_every_confirmed_need_exactly_once(open_kamimizo, 
              "--workers", "2"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             env={**os.environ, "DISASTER_SUPPORT_BACKUP_EVERY_MINUTES": "0"})
-        for _ in range(200):
-            try:
-                requests.get(url + "/healthz", timeout=1)
-                return process
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError("the server did not start")
+        answering(url + "/healthz")
+        return process
 
     payloads = [{"client_id": f"crash-{n:04d}", "shelter_id": KAMIMIZO,
                  "category": ("food", "water", "medicine", "interpretation")[n % 4],

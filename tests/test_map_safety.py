@@ -13,15 +13,13 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from test_browser import refuse_outside  # noqa: F401  (skips without chromium)
-from test_cli import ACCOUNT_LINE, SCRIPT, free_port, printed_until_ready
+from test_cli import ACCOUNT_LINE, SCRIPT, answering, free_port, printed_until_ready
 
 SHIPPED = Path(__file__).resolve().parent.parent / "shelters"
 # Two shelters in the west of Midori-ku, shown alone (not in a cluster) at the first zoom.
@@ -103,12 +101,7 @@ def crafted_server(tmp_path_factory, browser):  # noqa: F811
                   "passwords": {name: password
                                 for name, password, _ in ACCOUNT_LINE.findall(printed)}}
         assert "coordinator" in server["passwords"], printed
-        for _ in range(200):  # serve prints its last line just before it listens
-            try:
-                requests.get(server["url"] + "/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        answering(server["url"] + "/healthz")  # serve prints its last line before it listens
         context = browser.new_context()
         page = sign_in(context, server)
         for shelter_id in CRAFTED:

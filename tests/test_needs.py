@@ -309,9 +309,8 @@ def test_concurrent_duplicates_against_a_running_server_make_one_need(opened, in
     one need."""
     import requests
 
-    from test_cli import SCRIPT, free_port
+    from test_cli import SCRIPT, answering, free_port
     import subprocess
-    import time
 
     port = free_port()
     server = subprocess.Popen([str(SCRIPT), "serve", "--port", str(port), "--instance",
@@ -319,13 +318,7 @@ def test_concurrent_duplicates_against_a_running_server_make_one_need(opened, in
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60  # two processes start slowly on a busy machine
-        while time.monotonic() < deadline:
-            try:
-                requests.get(base + "/healthz", timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+        answering(base + "/healthz")
         headers = {"Authorization": f"Bearer {opened['device_token']}"}
         body = {"client_id": "race-0000-aaaa", "shelter_id": KAMIMIZO, "category": "water",
                 "language": "vi", "people": 2}

@@ -25,7 +25,7 @@ from disaster_support.needs import records
 from disaster_support.shelters import registry
 
 from conftest import KAMIMIZO
-from test_cli import SCRIPT, free_port
+from test_cli import SCRIPT, answering, free_port
 
 ACTOR = Actor("test", "admin", "test")
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),
@@ -82,16 +82,10 @@ def running(opened, instance):
         env={**os.environ, "DISASTER_SUPPORT_BACKUP_EVERY_MINUTES": "0"})
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200 and \
-                        len(workers_of(process.pid)) == 2:
-                    break
-            except requests.ConnectionError:
-                pass
+        assert answering(url + "/healthz").status_code == 200
+        deadline = time.monotonic() + 60
+        while len(workers_of(process.pid)) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        else:
-            raise AssertionError("the server did not start")
         yield process, url, port
     finally:
         with contextlib.suppress(ProcessLookupError):  # the workers too, if left alone
