@@ -80,9 +80,17 @@ def server_times(app, user_id, repeat):
         results[label] = (statistics.median(times), p95(times), len(response.data))
         if url == "/map":
             html = response.get_data(as_text=True)
-            libraries = sum(len(client.get(src).data) for src in re.findall(
-                r'(?:src|href)="(/(?:vendor|static)/[^"]+\.(?:js|css)[^"]*)"', html))
-            results["libraries"] = libraries
+            files = re.findall(r'(?:src|href)="(/(?:vendor|static)/[^"]+\.(?:js|css|svg)[^"]*)"',
+                               html)
+            results["libraries"] = sum(len(client.get(src).data) for src in files)
+            # what a browser fetches on its first visit, as it travels (gzip), tiles aside
+            packed = {"Accept-Encoding": "gzip"}
+            results["first load on the wire"] = len(client.get(url, headers=packed).data) + sum(
+                len(client.get(src, headers=packed).data) for src in files)
+            # and a reload of the unchanged map: its data kept, the page answered 304
+            tag = client.get(url).headers.get("ETag")
+            results["reload of an unchanged map"] = client.get(
+                url, headers={"If-None-Match": tag or ""}).status_code
     return results
 
 
@@ -144,6 +152,10 @@ def main(sizes, repeat):
             server = server_times(app, user_id, repeat)
             baseline = server.pop("/healthz")[0]
             print(f"map libraries (loaded once, cached): {server.pop('libraries') / 1024:.0f} KB")
+            print(f"first load on the wire (gzip, tiles aside): "
+                  f"{server.pop('first load on the wire') / 1024:.0f} KB")
+            print(f"reload of an unchanged map: HTTP {server.pop('reload of an unchanged map')} "
+                  f"(a person's pages are never stored: no validator)")
             print(f"{'page':30} {'KB':>7} {'median ms':>10} {'p95 ms':>8} {'ratio':>7}")
             for label, (median, high, size) in server.items():
                 print(f"{label:30} {size / 1024:7.0f} {median:10.1f} {high:8.1f} "

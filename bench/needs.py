@@ -111,6 +111,25 @@ def main(shelters, needs, repeat):
             baseline = baseline or median
             print(f"{label:28} {median:8.2f} {p95(times):8.2f} {median / baseline:7.0f} "
                   f"{len(response.data) / 1024:6.1f}")
+        # writes: each a new need (a fresh client id) or a new head count, one
+        # transaction each, with the change feed's triggers and the audit log
+        writes = [
+            ("write: tablet need (API)", "POST", "/api/v1/needs", lambda n: {
+                "client_id": f"bench-write-{n:06d}", "shelter_id": busiest,
+                "category": "water", "language": "vi", "people": 2}),
+            ("write: shelter update (API)", "PATCH", f"/api/v1/shelters/{busiest}",
+             lambda n: {"evacuees": 100 + n}),
+        ]
+        for label, method, url, body in writes:
+            times = []
+            for n in range(repeat):
+                t0 = time.perf_counter()
+                response = tablet.open(url, method=method, json=body(n))
+                times.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code in (200, 201), (url, response.get_data(as_text=True))
+            median = statistics.median(times)
+            print(f"{label:28} {median:8.2f} {p95(times):8.2f} {median / baseline:7.0f} "
+                  f"{len(response.data) / 1024:6.1f}")
         db.close()
 
 

@@ -9,7 +9,7 @@ from flask import Flask, request, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import compression, db, errors, formatting, i18n
+from . import compression, db, errors, formatting, i18n, validators
 from .city import load_city
 from .drills.runs import operational_database
 from .parameters import DatabaseIdConverter
@@ -34,6 +34,7 @@ def create_app(config=None, instance_path=None):
         static_folder=str(STATIC_DIR),
     )
     compression.init_app(app)  # first: it must run after every other after-request hook
+    validators.init_app(app)  # then: it sees the finished page, before it is packed
     app.config.from_mapping(
         DATABASE=str(instance / "disaster_support.db"),
         CITY_DIR=str(SHELTERS_DIR),

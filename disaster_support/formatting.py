@@ -6,8 +6,9 @@ import json
 
 from babel import Locale
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from babel.units import format_unit
-from flask_babel import format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup, escape
@@ -45,6 +46,29 @@ def _duration(total, locale):
         units = (("duration-day", total // 1440), ("duration-hour", total % 1440 // 60))
     # a plain space: CLDR's list patterns for units are incomplete in some locales
     return " ".join(format_unit(n, unit, "short", locale=locale) for unit, n in units if n)
+
+
+def number(value):
+    """A number in the user's locale ("1,234"); "—" for none."""
+    if value is None:
+        return "—"
+    return _decimal(value, str(get_locale() or "en"))
+
+
+def percent(value):
+    return _percent(value, str(get_locale() or "en"))
+
+
+# remembered: Babel parses the locale's pattern on every call, and a list of 168
+# places formats a thousand numbers, mostly the same few hundred values
+@functools.lru_cache(maxsize=16384)
+def _decimal(value, locale):
+    return babel_numbers.format_decimal(value, locale=locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _percent(value, locale):
+    return babel_numbers.format_percent(value, locale=locale)
 
 
 def now_local():
@@ -334,8 +358,8 @@ def init_app(app):
     app.jinja_env.globals["now_local"] = now_local
     app.jinja_env.globals["public_now"] = public_now
     app.jinja_env.filters.update(
-        number=lambda v: "—" if v is None else format_decimal(v),
-        percent=lambda v: format_percent(v),
+        number=number,
+        percent=percent,
         localtime=localtime,
         public_datetime=public_datetime,
         autonym=autonym,

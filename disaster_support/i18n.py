@@ -22,7 +22,7 @@ import functools
 import os
 
 from babel import support
-from flask import g, has_app_context, has_request_context, request
+from flask import g, has_app_context, has_request_context, request, url_for
 from flask_babel import Babel, Domain, get_locale
 
 from .paths import TRANSLATIONS_DIR
@@ -179,6 +179,16 @@ def remember_language(response):
     return response
 
 
+def language_links():
+    """(tag, autonym, this page's URL in that language) for the language menu: one
+    url_for for the page and the tag appended, not one url_for per language."""
+    args = {key: value for key, value in request.args.items() if key != "lang"}
+    here = url_for(request.endpoint or "home.index", **dict(request.view_args or {}, **args))
+    joiner = "&" if "?" in here else "?"
+    return [(tag, languages()[tag]["autonym"], f"{here}{joiner}lang={tag}")
+            for tag in ui_languages()]
+
+
 def init_app(app):
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
@@ -193,4 +203,5 @@ def init_app(app):
             "html_lang": chosen_language(),
             "ui_languages": [(tag, languages()[tag]["autonym"]) for tag in ui_languages()],
             "locale": get_locale,
+            "language_links": language_links,
         }

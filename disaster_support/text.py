@@ -26,3 +26,9 @@ def lazy_pgettext(context, string, **variables):
 
 
 _l = lazy_gettext
+
+
+def read_once(labels):
+    """{key: lazy label} translated once for a page: a table shows the same few
+    labels in every row, and each use of a lazy one translates it again."""
+    return {key: str(label) for key, label in labels.items()}

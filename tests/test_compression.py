@@ -5,6 +5,8 @@ they are."""
 import gzip
 import re
 
+from disaster_support.paths import STATIC_DIR
+
 from conftest import KAMIMIZO
 
 
@@ -38,5 +40,14 @@ def test_files_small_answers_and_the_public_board(app, people):
     board = client.get(f"/board/{KAMIMIZO}?lang=vi", headers={"Accept-Encoding": "gzip"})
     assert board.headers.get("Content-Encoding") == "gzip"
     assert 'lang="vi"' in gzip.decompress(board.data).decode()
+    plain_css = client.get("/static/css/board.css")
+    assert "Content-Encoding" not in plain_css.headers
     css = client.get("/static/css/board.css", headers={"Accept-Encoding": "gzip"})
-    assert "Content-Encoding" not in css.headers  # sent from disk as it is (and cached)
+    assert css.headers["Content-Encoding"] == "gzip"  # packed once, then kept
+    on_disk = (STATIC_DIR / "css" / "board.css").read_bytes()
+    assert gzip.decompress(css.data) == plain_css.data == on_disk
+    again = client.get("/static/css/board.css", headers={"Accept-Encoding": "gzip"})
+    assert again.data == css.data and again.headers["ETag"] == css.headers["ETag"]
+    # a reload revalidates the packed copy: the weak tag still matches the file
+    assert client.get("/static/css/board.css", headers={
+        "Accept-Encoding": "gzip", "If-None-Match": css.headers["ETag"]}).status_code == 304

@@ -13,11 +13,25 @@ def row_ids(page):
     return re.findall(r'<tr data-id="([^"]+)"', page)
 
 
-def test_the_list_shows_the_105_designated_shelters_by_ward(coordinator):
-    page = coordinator.get("/shelters/?kind=designated_shelter").get_data(as_text=True)
-    assert len(row_ids(page)) == 105
-    assert "105 places" in coordinator.get("/shelters/?kind=designated_shelter&lang=en").get_data(
+def every_row_id(client, url):
+    """The rows of every page of a list, following its "next" links."""
+    ids, page = [], 1
+    while True:
+        text = client.get(f"{url}&page={page}&lang=en").get_data(as_text=True)
+        ids += row_ids(text)
+        if ">Next</a>" not in text:
+            return ids
+        page += 1
+
+
+def test_the_list_shows_the_105_designated_shelters_by_ward_50_a_page(coordinator):
+    first = coordinator.get("/shelters/?kind=designated_shelter&lang=en").get_data(as_text=True)
+    assert len(row_ids(first)) == 50 and "more on the next page" in first
+    every = every_row_id(coordinator, "/shelters/?kind=designated_shelter")
+    assert len(every) == len(set(every)) == 105
+    last = coordinator.get("/shelters/?kind=designated_shelter&page=3&lang=en").get_data(
         as_text=True)
+    assert "5 places" in last and "more on the next page" not in last
     for ward, count in (("midori", 37), ("chuo", 32), ("minami", 36)):
         page = coordinator.get(f"/shelters/?kind=designated_shelter&ward={ward}").get_data(
             as_text=True)

@@ -32,3 +32,18 @@ def changes_after(db, cursor, limit=MAX_CHANGES):
     return {"cursor": changes[-1]["id"] if changes else cursor, "reset": False, "more": more,
             "changes": changes}
 
+
+
+def version(db):
+    """Where the data stands, as one value for caches and validators: the database
+    (a drill has its own), the newest change's number and its time (a restored
+    backup that has since reached the same number did so later). None inside an
+    open transaction (what it has written may still be rolled back) and for a
+    database in memory."""
+    if db.conn.in_transaction:
+        return None
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    if not path:  # in memory: two such databases would look alike
+        return None
+    row = db.execute("SELECT id, at FROM change_feed ORDER BY id DESC LIMIT 1").fetchone()
+    return (path, latest(db), *(row or (None, None)))

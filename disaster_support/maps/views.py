@@ -11,6 +11,7 @@ from ..accounts.access import access
 from ..db import get_db
 from ..formatting import label_of_category, language_label_text
 from ..i18n import chosen_language
+from ..live import feed
 from ..needs.records import URGENCIES
 from ..notices.views import board_language
 from ..shelters.registry import KINDS, STATUSES
@@ -97,6 +98,38 @@ def _page_map(kind, tag, labels, fit_city=True):
     return built[key]
 
 
+LAYERS_KEPT = 64  # (data version, language) pairs: a few languages, a few versions
+
+
+def _kept(db, kind, tag, compute):
+    """A map's layers computed once per version of the data: every write to needs
+    and shelters is in the change feed, and reading them is most of a map's time
+    at city scale."""
+    cache = current_app.extensions.setdefault("map_layers", {})
+    version = feed.version(db)
+    key = (version, kind, tag)
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        if version is None:
+            return found
+        if len(cache) >= LAYERS_KEPT:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _layers_json(found, *more):
+    """Layers as JSON (kept: encoding them is the next largest cost), their number of
+    places, and what else is kept with them."""
+    return (json_for_html(found), len(found["shelters"]), *more)
+
+
+def _joined(kept_json, more):
+    """One JSON object of a kept one and a few more members."""
+    return Markup(kept_json[:-1] + "," + json_for_html(more)[1:])
+
+
 def place_map(shelters):
     """A small map of where to go (the volunteer's page): the public map's skeleton, its
     data only ``shelters`` (rows as the registry reads them), its view on them
@@ -124,18 +157,20 @@ def coordinator_map():
     language = request.args.get("language")
     if language not in languages():
         language = None
-    data = {
-        **layers.coordinator_layers(db, tag),
+    shelter_layers, places, need_languages = _kept(db, "coordinator", tag, lambda: _layers_json(
+        layers.coordinator_layers(db, tag), layers.need_languages(db)))
+    data = _joined(shelter_layers, {
+        # not kept: a volunteer's languages are outside the change feed
         "volunteers": layers.volunteer_layer(db, city.coordination_center),
         "labels": labels,
         "attribution": city.attribution,
         "urls": {"shelter": url_for("shelters.detail", shelter_id="__ID__"),
                  "volunteer": url_for("volunteers.detail", volunteer_id=0).replace(
                      "/0", "/__ID__")},
-    }
+    })
     return render_template(
-        "maps/map.html", map=rendered, data=json_for_html(data), language=language,
-        need_languages=layers.need_languages(db), shelters=len(data["shelters"]),
+        "maps/map.html", map=rendered, data=data, language=language,
+        need_languages=need_languages, shelters=places,
         tiles_error=current_app.extensions.get("tiles_error"), statuses=STATUSES)
 
 
@@ -146,16 +181,21 @@ def public_map():
     city = current_app.extensions["city"]
     labels = _labels(tag, public=True)
     rendered = _page_map("public", tag, labels)
-    public = layers.public_layers(get_db(), tag)
-    data = {
-        **public,
+    db = get_db()
+
+    def public_layers():
+        found = layers.public_layers(db, tag)
+        return _layers_json(found, layers.open_shelters(found))
+
+    public, _, open_shelters = _kept(db, "public", tag, public_layers)
+    data = _joined(public, {
         "labels": labels,
         "attribution": city.attribution,
         "urls": {"board": url_for("notices.board", shelter_id="__ID__", lang=tag)},
-    }
-    return render_template("maps/board_map.html", map=rendered, data=json_for_html(data),
+    })
+    return render_template("maps/board_map.html", map=rendered, data=data,
                            tag=tag, languages=languages(), statuses=STATUSES,
-                           open_shelters=layers.open_shelters(public))
+                           open_shelters=open_shelters)
 
 
 @bp.get("/tiles/<int:z>/<int:x>/<int:y>.png")

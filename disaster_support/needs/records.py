@@ -11,6 +11,7 @@ import re
 
 from ..audit.log import record
 from ..db import utcnow, write_transaction
+from ..live import feed
 from ..live.seen import new_for_clause
 from ..parameters import choice, fits_sqlite, whole_number
 from ..personal_data import looks_personal
@@ -281,10 +282,27 @@ def list_needs(db, *, only=None, limit=100, offset=0, **filters):
     return list(db.query(sql, params))
 
 
+COUNTS_KEPT = 256
+_counts = {}
+
+
 def count_needs(db, *, only=None, **filters):
+    """(needs, people) matching the filters. Kept per version of the data (a count
+    of 40,000 needs is most of a queue page's SQL); not for filters that move with
+    the clock or with what a coordinator has seen, which the change feed misses."""
+    version = None if {"older_than", "new_for"} & filters.keys() else feed.version(db)
+    key = (version, repr(sorted(only)) if only is not None else None,
+           repr(sorted(filters.items())))
+    if version is not None and key in _counts:
+        return _counts[key]
     where, params = _where(filters, only)
-    return db.execute("SELECT count(*), coalesce(sum(n.people), 0) FROM need n" + where,
-                      params).fetchone()
+    found = tuple(db.execute("SELECT count(*), coalesce(sum(n.people), 0) FROM need n"
+                             + where, params).fetchone())
+    if version is not None:
+        if len(_counts) >= COUNTS_KEPT:
+            _counts.clear()
+        _counts[key] = found
+    return found
 
 
 def allowed_next(status):

@@ -25,13 +25,13 @@ from ..reports import review
 from ..shelters import places, registry
 from ..shelters.registry import Conflict, ValidationError
 from ..shelters.views import parse_choices, shelter_or_404
-from ..text import _l
+from ..text import _l, read_once
 from ..vocabulary import category_label, languages, need_categories
 from . import answers, records, situation
 
 bp = Blueprint("needs", __name__)
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50  # a screen and a scroll; more rows only cost time on every refresh
 MAX_PAGE = 1_000_000  # far past the last page; the offset stays an SQLite integer
 AGE_CHOICES = (30, 60, 120, 240, 720, 1440)
 ORIGIN_LABELS = {
@@ -244,13 +244,21 @@ def queue():
     rows = records.list_needs(db, **filters, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     total, people = records.count_needs(db, **filters)
     shown = [n["id"] for n in rows[:PAGE_SIZE]]
+    tag = chosen_language()
     return render_template(
         "needs/queue.html", needs=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
         new_ids=seen.new_among(db, who.user_id, shown) if who.user_id else set(),
         claims=claims.claims_of(db, "need", shown), only_new=bool(filters.get("new_for")),
         total=total, people=people, filters=filters, errors=errors, city=city,
-        categories=need_categories(), languages=languages(), statuses=records.STATUSES,
-        urgencies=records.URGENCIES, age_choices=AGE_CHOICES, groups=places.GROUP_LABELS,
+        categories=need_categories(), languages=languages(),
+        statuses=read_once(records.STATUSES), urgencies=read_once(records.URGENCIES),
+        age_choices=AGE_CHOICES, groups=places.GROUP_LABELS,
+        ward_names={w.id: w.name(tag) for w in city.wards},
+        category_labels={c: category_label(c, tag) for c in need_categories()},
+        # one url_for per link of a row, for the page, not one per row
+        need_prefix=url_for("needs.detail", need_id=1)[:-1],
+        select_label=_("Select need %(id)s"),  # translated once, filled in per row
+        shelter_prefix=url_for("shelters.detail", shelter_id="-")[:-1],
         reports=review.reported_needs(db), reports_total=review.count_reported(db),
         desk_waiting=consultations.waiting(db, limit=500),
         stale_minutes=situation.STALE_MINUTES), 400 if errors else 200

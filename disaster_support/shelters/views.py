@@ -7,15 +7,16 @@ from markupsafe import Markup, escape
 
 from ..accounts.access import access, current
 from ..db import get_db
+from ..i18n import chosen_language
 from ..parameters import integer_arg
 from ..patrols import visits
-from ..text import _l
+from ..text import _l, read_once
 from ..vocabulary import languages
 from . import places, registry
 
 bp = Blueprint("shelters", __name__, url_prefix="/shelters")
 
-PAGE_SIZE = 200
+PAGE_SIZE = 50  # what a screen shows; more rows only cost time on a tablet
 MAX_PAGE = 1_000_000  # far past the last page; the offset stays an SQLite integer
 
 
@@ -128,11 +129,15 @@ def index():
                        high=MAX_PAGE)
     rows = registry.list_shelters(get_db(), **filters, limit=PAGE_SIZE + 1,
                                   offset=(page - 1) * PAGE_SIZE)
+    tag = chosen_language()
     return render_template(
         "shelters/index.html", shelters=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,
         page=page, filters=filters, errors=errors, city=city,
-        statuses=registry.STATUSES, kinds=registry.KINDS, facts=registry.FACTS,
-        languages=languages(), groups=places.GROUP_LABELS,
+        statuses=read_once(registry.STATUSES), kinds=read_once(registry.KINDS),
+        facts=registry.FACTS, languages=languages(), groups=places.GROUP_LABELS,
+        ward_names={w.id: w.name(tag) for w in city.wards},
+        # one url_for for the page, not one per row
+        detail_prefix=url_for("shelters.detail", shelter_id="-")[:-1],
     ), 400 if errors else 200
 
 

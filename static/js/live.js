@@ -172,17 +172,27 @@
       if (twin) twin.checked = el.checked;
     });
   }
+  var pageTag = null;
+  function drawn() {
+    box.setAttribute("data-redrawn", String(Number(box.getAttribute("data-redrawn") || 0) + 1));
+  }
   function redraw() {
     if (drawing) { waiting = true; return; }
     drawing = true;
     waiting = false;
+    var headers = {"X-Live-Redraw": "1"};
+    // the page as last fetched: unchanged, the server answers 304 and nothing is drawn
+    if (pageTag) headers["If-None-Match"] = pageTag;
     fetch(window.location.href, {credentials: "same-origin", cache: "no-store",
-                                 headers: {"X-Live-Redraw": "1"}})
+                                 headers: headers})
       .then(function (r) {
+        if (r.status === 304) return null;
         if (r.status >= 500 || r.redirected) throw new Error("page " + r.status);
+        pageTag = r.headers.get("ETag");
         return r.text();
       })
       .then(function (html) {
+        if (html === null) return drawn();
         var fresh = new DOMParser().parseFromString(html, "text/html");
         document.querySelectorAll("[data-live-region][id]").forEach(function (old) {
           var next = fresh.getElementById(old.id);
@@ -205,7 +215,7 @@
         }
         markNew();
         watchSeen();
-        box.setAttribute("data-redrawn", String(Number(box.getAttribute("data-redrawn") || 0) + 1));
+        drawn();
       })
       .catch(function () { waiting = true; })
       .then(function () { drawing = false; });
