@@ -53,9 +53,8 @@ def reported_needs(db, only=None, limit=LANE_SIZE):
 
 
 def count_reported(db, only=None):
-    clause, params = _only(only)
-    return db.execute(f"SELECT count(*) FROM need n WHERE n.status = 'reported' {clause}",
-                      params).fetchone()[0]
+    # the queue's count, kept per version of the data (no index reads this status)
+    return needs.count_needs(db, only=only, status="reported")[0]
 
 
 def _report(db, need_id):
