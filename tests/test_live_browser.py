@@ -96,7 +96,7 @@ def test_a_new_need_appears_on_the_open_queue_marked_new(signed_in, server, shel
     expect(page.locator("#queue-rows input[name=ids]:checked")).to_have_count(1)
     expect(page.locator("input[name=reason]")).to_have_value("checked by phone")
     # the marker stays while the page is open, after it was seen and redrawn
-    other = record_need(server, shelter_id)
+    other = record_need(server, shelter_id, urgency="critical")  # on the first page of 50
     expect(page.locator(f'tr[data-need="{other}"]')).to_be_visible(timeout=SOON)
     expect(row.locator(".badge.new")).to_have_count(1)
     # the header's count leads to exactly the needs new to this coordinator
@@ -132,7 +132,8 @@ def test_after_a_server_restart_the_page_resumes_and_misses_nothing(signed_in, s
     expect(live).to_have_attribute("data-state", "offline", timeout=15_000)
     expect(page.locator("#live-status")).to_have_text("Connection lost: retrying…")
     server.start()
-    need = record_need(server, shelter_id, language="ne")  # while the page was away
+    # while the page was away; critical: on the first page of 50
+    need = record_need(server, shelter_id, language="ne", urgency="critical")
     expect(page.locator(f'tr[data-need="{need}"][data-new]')).to_be_visible(timeout=20_000)
     expect(live).to_have_attribute("data-state", "online")
     assert moved == []
@@ -140,7 +141,7 @@ def test_after_a_server_restart_the_page_resumes_and_misses_nothing(signed_in, s
 
 def test_two_coordinators_one_takes_the_other_sees_it_and_is_warned(signed_in, server,
                                                                      shelter_id):
-    need = record_need(server, shelter_id, category="medicine")
+    need = record_need(server, shelter_id, category="medicine", urgency="critical")
     mine = signed_in("coordinator", f"/needs/{need}?lang=en")
     theirs = signed_in("admin", f"/needs/{need}?lang=en")
     claim = theirs.locator(f"#claim-need-{need}")
@@ -208,3 +209,21 @@ def test_axe_finds_what_it_should(signed_in, axe):
                      '</html>')
     ids = {v["id"] for v in axe.run(page, options=WCAG_21_AA).response["violations"]}
     assert {"image-alt", "link-name", "html-has-lang"} <= ids
+
+
+def test_a_redraw_asks_with_the_tag_of_the_page_it_last_drew(signed_in, server, shelter_id):
+    """An unchanged page costs a redraw a 304 (tests/test_validators.py): the page sends
+    the tag of what it last fetched."""
+    page = signed_in("coordinator", "/needs?status=active&lang=en")
+    expect(page.locator("#live")).to_have_attribute("data-state", "online")
+    redraws = []
+    page.on("request", lambda r: r.headers.get("x-live-redraw") and redraws.append(r))
+    first = record_need(server, shelter_id, urgency="critical")
+    expect(page.locator(f'tr[data-need="{first}"]')).to_be_visible(timeout=SOON)
+    second = record_need(server, shelter_id, urgency="critical")
+    expect(page.locator(f'tr[data-need="{second}"]')).to_be_visible(timeout=SOON)
+    assert len(redraws) >= 2
+    tag = redraws[0].response().headers["etag"]
+    assert tag.startswith('W/"')
+    assert redraws[0].headers.get("if-none-match") is None
+    assert redraws[1].headers.get("if-none-match") == tag
