@@ -155,7 +155,7 @@ def main(sizes, repeat):
             print(f"first load on the wire (gzip, tiles aside): "
                   f"{server.pop('first load on the wire') / 1024:.0f} KB")
             print(f"reload of an unchanged map: HTTP {server.pop('reload of an unchanged map')} "
-                  f"(a person's pages are never stored: no validator)")
+                  f"(its If-None-Match, as a live redraw sends it)")
             print(f"{'page':30} {'KB':>7} {'median ms':>10} {'p95 ms':>8} {'ratio':>7}")
             for label, (median, high, size) in server.items():
                 print(f"{label:30} {size / 1024:7.0f} {median:10.1f} {high:8.1f} "

@@ -170,3 +170,73 @@ def test_unreachable_agrees_with_the_engine_on_no_speaker_and_no_level():
     volunteers = [volunteer(1, {"vi": "conversational", "ja": "simple_japanese"})]
     expected = {n: r for n, r in match(needs, volunteers).unserved.items() if r != "busy"}
     assert unreachable(needs, volunteers) == expected == {1: "no_speaker", 2: "no_level"}
+
+
+# --- Exact by pricing ----------------------------------------------------------
+
+def random_instance(seed):
+    rng = random.Random(seed)
+    langs = ["vi", "ne", "zh-Hans", "ja-x-easy", "tl"]
+    spots = [(35.55 + rng.uniform(-0.05, 0.05), 139.36 + rng.uniform(-0.1, 0.1))
+             for _ in range(8)]
+    needs = [need(i, rng.choice(langs), rng.choice(["food", "medical", "water", "housing"]),
+                  rng.choice(["critical", "high", "high", "normal", "normal", "low"]),
+                  rng.randint(1, 6), rng.choice(spots),
+                  skills=rng.choice([(), ("medical_interpretation",), ("driving", "care")]))
+             for i in range(rng.randint(60, 140))]
+    volunteers = [volunteer(i, {rng.choice(langs[:3] + ["ja"]): rng.choice(["native", "fluent",
+                                                                            "conversational"]),
+                                rng.choice(langs[:3]): rng.choice(["native", "simple_japanese"])},
+                            rng.choice(spots), rng.randint(1, 3),
+                            rng.sample(["medical_interpretation", "driving", "care"], 1),
+                            rng.randint(0, 2))
+                  for i in range(rng.randint(20, 45))]
+    excluded = {(n.id, v.id) for n in needs for v in volunteers if rng.random() < 0.05}
+    return needs, volunteers, excluded
+
+
+def assert_certificate(needs, volunteers, excluded, result):
+    """The dual values on the result prove optimality on the FULL graph, independently of
+    the engine: they are feasible (every reduced cost >= 0, computed here from
+    ``pair_cost``) and the dual objective equals the primal one (LP duality)."""
+    cert = result.certificate
+    u, unserved, slot = cert["need"], cert["unserved"], cert["slot"]
+    assert all(p >= 0 for p in unserved.values()) and all(p >= 0 for p in slot.values())
+    for n in needs:
+        assert u[n.id] <= unserved_penalty(n) + unserved[n.id]
+        for v in volunteers:
+            level = usable_level(v, n)
+            if level is None or (n.id, v.id) in excluded:
+                continue
+            cost, _ = pair_cost(n, v, level)
+            for s in range(v.capacity):
+                assert cost + FAIRNESS_COST * (v.active + s) + slot[(v.id, s)] - u[n.id] >= 0
+    dual = sum(u.values()) - sum(unserved.values()) - sum(slot.values())
+    assert dual == result.objective
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pruned_and_priced_is_exactly_the_full_optimum(seed):
+    needs, volunteers, excluded = random_instance(seed)
+    full = match(needs, volunteers, k=None, excluded=excluded)
+    rounds = []
+    for k in (1, 2):
+        pruned = match(needs, volunteers, k=k, excluded=excluded)
+        assert pruned.objective == full.objective
+        rounds.append(pruned.rounds)
+        assert_certificate(needs, volunteers, excluded, pruned)
+        # the proposals realize the objective, and respect declines and capacities
+        chosen = {p.need_id: p.volunteer_id for p in pruned.proposals}
+        assert not set(chosen.items()) & excluded
+        by_id = {v.id: v for v in volunteers}
+        assert objective(needs, volunteers,
+                         [by_id.get(chosen.get(n.id)) for n in needs]) == pruned.objective
+        assert set(chosen) | set(pruned.unserved) == {n.id for n in needs}
+        for p in pruned.proposals:
+            n = next(x for x in needs if x.id == p.need_id)
+            assert (p.cost, p.reasons) == pair_cost(n, by_id[p.volunteer_id],
+                                                    usable_level(by_id[p.volunteer_id], n))
+    assert_certificate(needs, volunteers, excluded, full)
+    # pruning to one or two candidates must really have cut edges that pricing restored
+    if seed == 0:
+        assert max(rounds) > 1

@@ -10,10 +10,17 @@ Objective, in this order:
 5. load spread fairly: each further assignment of one volunteer costs more.
 
 The global assignment is an exact minimum-cost matching (scipy's LAPJVsp on a
-sparse graph: needs × volunteer slots, plus one "unserved" column per need),
-not a greedy pass. To stay fast at city scale each need keeps its K cheapest
-feasible volunteers; ``bench/matching.py`` measures what that costs against an
-exact solver on the full graph.
+sparse graph: needs × volunteer slots, plus one "unserved" column per need), not
+a greedy pass. To stay small the graph first keeps only each need's K cheapest
+volunteers (and each volunteer's K cheapest needs); pricing then makes it exact.
+From the optimal matching of the pruned graph come dual values: column prices are
+shortest distances from the free columns in the residual graph, a need's dual is
+min over its edges of (weight + price). Every feasible pair left out is checked
+against its volunteer's cheapest slot; pairs with a negative reduced cost join the
+graph and it is solved again, until none is left. Then the duals are feasible on
+the full graph and equal the matching's cost, which proves by LP duality that no
+assignment is cheaper. ``Result.certificate`` carries them; the tests check them
+independently of this code, and ``bench/matching.py`` against other solvers.
 """
 
 from collections import defaultdict
@@ -40,7 +47,8 @@ FAIRNESS_COST = 40      # per assignment a volunteer already carries
 # assignment costs (10,000 needs × the largest cost), so urgency comes first.
 UNSERVED_STEP = 100_000_000
 PER_PERSON = 1_000      # within one urgency, larger groups first
-K_CANDIDATES = 16
+K_CANDIDATES = 8  # fewest rounds × solve time on bench/matching.py, measured
+PRICING_ADD = 8  # pairs added per violating need and volunteer in a pricing round
 
 
 @dataclass
@@ -81,6 +89,11 @@ class Result:
     total_cost: int = 0
     objective: int = 0
     unservable: list = field(default_factory=list)  # grouped for people
+    rounds: int = 0  # solves of the pruned matching until pricing found nothing to add
+    edges: int = 0  # need-volunteer pairs in the last solved graph
+    # the dual values proving optimality: need id -> u, need id -> price of its
+    # "unserved" column, (volunteer id, slot) -> price; see ``_potentials``
+    certificate: dict = field(default_factory=dict)
 
 
 def required_rank(category):
@@ -159,13 +172,18 @@ def _needed_rank(need):
     return required_rank(need.category)
 
 
-def _coords(items):
-    return (np.array([np.nan if i.lat is None else i.lat for i in items], dtype=float),
-            np.array([np.nan if i.lon is None else i.lon for i in items], dtype=float))
+def _unique_coords(items):
+    """Each item's index into its distinct positions, and those positions (many needs
+    share a shelter: the distances are computed once per pair of places)."""
+    seen = {}
+    index = np.array([seen.setdefault((i.lat, i.lon), len(seen)) for i in items], dtype=np.int64)
+    return (index, np.array([np.nan if lat is None else lat for lat, _ in seen], dtype=float),
+            np.array([np.nan if lon is None else lon for _, lon in seen], dtype=float))
 
 
 def _candidate_costs(group, speakers):
-    """Cost matrix needs × speakers of one language (numpy; inf where not allowed).
+    """Cost matrix needs × speakers of one language (numpy; inf where not allowed), and
+    the km between them as (table, need index, speaker index) for the explanations.
 
     The same arithmetic as ``pair_cost``, for thousands of pairs at once.
     """
@@ -174,9 +192,10 @@ def _candidate_costs(group, speakers):
     rank = np.array([LEVEL_RANK[l] if l and l != "reading" else -1 for l in levels])
     level_cost = np.array([LEVEL_COST.get(l, 0) if l else 0 for l in levels], dtype=float)
     needed = np.array([_needed_rank(n) for n in group])
-    nlat, nlon = _coords(group)
-    vlat, vlon = _coords(speakers)
-    cost = _distance_cost(_km_matrix(nlat, nlon, vlat, vlon))
+    need_at, nlat, nlon = _unique_coords(group)
+    speaker_at, vlat, vlon = _unique_coords(speakers)
+    km = _km_matrix(nlat, nlon, vlat, vlon)
+    cost = _distance_cost(km)[need_at[:, None], speaker_at[None, :]]
     cost += level_cost[None, :]
     # missing skills: one row per distinct skill set (a category's), then gathered
     sets = {}
@@ -185,30 +204,63 @@ def _candidate_costs(group, speakers):
                       for skill_set in sets], dtype=float)
     cost += MISSING_SKILL_COST * table[set_of_need]
     cost[rank[None, :] < needed[:, None]] = np.inf
-    return cost
+    return cost, (km, need_at, speaker_at)
 
 
-def _top_k(costs, k):
-    """A mask of each row's k cheapest finite entries."""
+def _top_k(costs, k, axis=1):
+    """A mask of each row's (axis=0: column's) k cheapest finite entries."""
     mask = np.zeros(costs.shape, dtype=bool)
-    if costs.shape[1] == 0:
+    if costs.shape[axis] == 0:
         return mask
-    if k and costs.shape[1] > k:
-        keep = np.argpartition(costs, k - 1, axis=1)[:, :k]
-        np.put_along_axis(mask, keep, True, axis=1)
+    if k and costs.shape[axis] > k:
+        keep = np.argpartition(costs, k - 1, axis=axis)
+        keep = keep[:, :k] if axis == 1 else keep[:k]
+        np.put_along_axis(mask, keep, True, axis=axis)
     else:
         mask[:] = True
     return mask & np.isfinite(costs)
+
+
+def _potentials(graph, matched_cols):
+    """Dual values certifying that a full matching of ``graph`` is optimal.
+
+    Column prices are shortest distances from the free columns in the residual
+    graph (arc j -> m(i) of length w_ij - w_i,m(i) for every edge i-j), by Bellman-Ford
+    relaxation vectorized over all edges; the row duals are u_i = min_j (w_ij + price_j).
+    Then every edge has w_ij - u_i + price_j >= 0, tight on the matching, and free
+    columns are priced 0. A negative price would be an improving alternating path.
+    """
+    n_rows, n_cols = graph.shape
+    starts, cols, weights = graph.indptr[:-1], graph.indices, graph.data
+    row_of_edge = np.repeat(np.arange(n_rows), np.diff(graph.indptr))
+    on_match = cols == matched_cols[row_of_edge]
+    matched_weight = np.zeros(n_rows)
+    matched_weight[row_of_edge[on_match]] = weights[on_match]
+    price = np.zeros(n_cols)
+    price[matched_cols] = np.inf
+    for _ in range(n_cols + 1):
+        row_dual = np.minimum.reduceat(price[cols] + weights, starts)
+        new = row_dual - matched_weight
+        if not (new < price[matched_cols]).any():
+            break
+        price[matched_cols] = new
+    else:
+        raise RuntimeError("negative cycle: the matching is not optimal")
+    # a row whose matched column no path reaches has no other edge: price 0 is valid
+    price[np.isinf(price)] = 0
+    row_dual = np.minimum.reduceat(price[cols] + weights, starts)
+    if (price < 0).any():
+        raise RuntimeError("improving path: the matching is not optimal")
+    return row_dual, price
 
 
 def match(needs, volunteers, k=K_CANDIDATES, excluded=frozenset()):
     """The optimal proposals for these needs and volunteers (see module doc).
 
     ``excluded``: (need id, volunteer id) pairs never to propose (a decline).
-    ``k``: candidates kept per need (None: all, for exact comparisons). A need
-    left unserved while a volunteer it could have had still has room gets that
-    volunteer's edge added, and the matching is solved again (a few rounds), so
-    the pruning never costs a need its volunteer.
+    ``k``: candidates kept per need before pricing (None: all, no pricing needed).
+    The result is optimal on the full graph either way; ``rounds`` and ``edges`` on
+    the result say how many solves and need–volunteer pairs it took.
     """
     volunteers = [v for v in volunteers if v.capacity > 0]
     by_language = defaultdict(list)
@@ -219,103 +271,157 @@ def match(needs, volunteers, k=K_CANDIDATES, excluded=frozenset()):
         for tag in tags:
             by_language[tag].append(volunteer)
     capacity = np.array([v.capacity for v in volunteers], dtype=np.int64)
-    first_column = np.concatenate([[0], np.cumsum(capacity)[:-1]]).astype(np.int64) \
-        if volunteers else np.zeros(0, dtype=np.int64)
-    unserved_base = int(capacity.sum())
+    first_column = (np.cumsum(capacity) - capacity).astype(np.int64)
+    n_slots = int(capacity.sum())
     active = np.array([v.active for v in volunteers], dtype=float)
+    slot_owner = np.repeat(np.arange(len(volunteers)), capacity)
+    slot_rank = np.arange(n_slots) - first_column[slot_owner]
+    # +1 on every weight: a zero weight reads as "no edge" in a sparse matrix; each row
+    # is matched exactly once, so the shift changes nothing but the objective, by n
+    slot_cost = FAIRNESS_COST * (active[slot_owner] + slot_rank) + 1.0
     index_of = {v.id: i for i, v in enumerate(volunteers)}
-    row_of = {need.id: row for row, need in enumerate(needs)}
-    penalties = np.array([unserved_penalty(n) + 1 for n in needs], dtype=float)
+    penalties = np.array([unserved_penalty(n) for n in needs], dtype=float)
+    excluded_by_need = defaultdict(set)
+    for need_id, volunteer_id in excluded:
+        excluded_by_need[need_id].add(volunteer_id)
 
+    in_play = np.zeros(len(needs), dtype=bool)
     unserved_reason = {}
-    blocks = []  # (rows, speaker indexes, cost matrix, mask of edges in the graph)
+    blocks = []  # (need indexes, volunteer indexes, cost matrix, mask of edges, km)
     groups = defaultdict(list)
-    for need in needs:
-        groups[need.language].append(need)
-    for language, group in groups.items():
+    for position, need in enumerate(needs):
+        groups[need.language].append(position)
+    for language, members in groups.items():
+        group = [needs[i] for i in members]
         speakers = by_language.get(language, [])
         if not speakers:
             unserved_reason.update({n.id: "no_speaker" for n in group})
             continue
-        costs = _candidate_costs(group, speakers)
-        if excluded:
-            position = {v.id: j for j, v in enumerate(speakers)}
+        costs, km = _candidate_costs(group, speakers)
+        if excluded_by_need:
+            column = {v.id: j for j, v in enumerate(speakers)}
             for i, need in enumerate(group):
-                for need_id, volunteer_id in excluded:
-                    if need_id == need.id and volunteer_id in position:
-                        costs[i, position[volunteer_id]] = np.inf
+                for volunteer_id in excluded_by_need.get(need.id, ()):
+                    if volunteer_id in column:
+                        costs[i, column[volunteer_id]] = np.inf
         finite_rows = np.isfinite(costs).any(axis=1)
         for i in np.flatnonzero(~finite_rows):
             unserved_reason[group[i].id] = "no_level"
-        # each need's k cheapest volunteers, and each volunteer's k cheapest needs:
-        # so a volunteer with room is always reachable from the needs near them
-        mask = _top_k(costs, k) | (_top_k(costs.T, k).T if k else False)
-        blocks.append((np.array([row_of[n.id] for n in group]),
-                       np.array([index_of[v.id] for v in speakers]), costs, mask))
-
-    def solve():
-        pair_rows, pair_volunteers, pair_costs = [], [], []
-        for rows_here, speaker_index, costs, mask in blocks:
-            r, c = np.nonzero(mask)
-            pair_rows.append(rows_here[r])
-            pair_volunteers.append(speaker_index[c])
-            pair_costs.append(costs[r, c])
-        pr = np.concatenate(pair_rows) if pair_rows else np.zeros(0, dtype=np.int64)
-        pv = np.concatenate(pair_volunteers) if pair_volunteers else np.zeros(0, dtype=np.int64)
-        pc = np.concatenate(pair_costs) if pair_costs else np.zeros(0)
-        # one edge per free slot; slot j costs j more steps of fairness; +1 because
-        # a zero weight reads as "no edge" in a sparse matrix
-        repeats = capacity[pv]
-        slot = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-        rows = np.concatenate([np.repeat(pr, repeats), np.arange(len(needs))])
-        cols = np.concatenate([np.repeat(first_column[pv], repeats) + slot,
-                               unserved_base + np.arange(len(needs))])
-        weights = np.concatenate([np.repeat(pc + FAIRNESS_COST * active[pv], repeats)
-                                  + FAIRNESS_COST * slot + 1, penalties])
-        graph = csr_matrix((weights, (rows, cols)),
-                           shape=(len(needs), unserved_base + len(needs)))
-        matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
-        return graph, matched_rows, matched_cols
+        here = np.array(members)
+        speaker_index = np.array([index_of[v.id] for v in speakers])
+        if k:
+            # each need's k cheapest volunteers (at their next slot), and each volunteer's
+            # k cheapest needs: so a volunteer with room is reachable from needs near them
+            first_slot = costs + FAIRNESS_COST * active[speaker_index][None, :]
+            mask = _top_k(first_slot, k) | _top_k(first_slot, k, axis=0)
+        else:
+            mask = np.isfinite(costs)
+        blocks.append((here, speaker_index, costs, mask, km))
+        # a need no volunteer can serve stays out of the matching (its dual: its penalty)
+        in_play[here[finite_rows]] = True
 
     if not needs:
         return Result([], unserved_reason)
-    graph, matched_rows, matched_cols = solve()
-    for _ in range(4 if k else 0):
-        owner_of = np.searchsorted(first_column, matched_cols, side="right") - 1
-        used = np.bincount(owner_of[matched_cols < unserved_base], minlength=len(volunteers))
-        room = capacity - used > 0
-        unserved_rows = set(matched_rows[matched_cols >= unserved_base].tolist())
+    rounds = 0
+    while True:
+        graph, matched_cols, play, edges = _solve(blocks, in_play, penalties, capacity,
+                                                  first_column, slot_cost)
+        rounds += 1
+        row_dual, price = _potentials(graph, matched_cols)
+        # needs outside the matching are unserved: dual = their penalty (+1, the shift)
+        need_dual = penalties + 1
+        need_dual[play] = row_dual
+        # pricing: a pair left out of the graph is needed only if some slot of the
+        # volunteer has a negative reduced cost; slots of one volunteer differ only in
+        # fairness and price, so the cheapest slot decides
+        cheapest_slot = np.minimum.reduceat(slot_cost + price[:n_slots], first_column) \
+            if n_slots else np.zeros(0)
         added = False
-        for rows_here, speaker_index, costs, mask in blocks:
-            waiting = np.array([r in unserved_rows for r in rows_here])
-            if not waiting.any():
-                continue
-            free = room[speaker_index]
-            extra = np.where(waiting[:, None] & free[None, :] & ~mask, costs, np.inf)
-            new_edges = _top_k(extra, k)
-            if new_edges.any():
-                mask |= new_edges
+        for here, speaker_index, costs, mask, _ in blocks:
+            reduced = costs + cheapest_slot[speaker_index][None, :] - need_dual[here][:, None]
+            violated = reduced < 0
+            if violated.any():
+                # each violating need's and volunteer's few most violating pairs: fewer
+                # rounds than one pair at a time
+                reduced[~violated] = np.inf
+                mask |= _top_k(reduced, PRICING_ADD) | _top_k(reduced, PRICING_ADD, axis=0)
+                in_play[here[violated.any(axis=1)]] = True
                 added = True
         if not added:
             break
-        graph, matched_rows, matched_cols = solve()
 
+    served_col = np.full(len(needs), -1)
+    served_col[play] = np.where(matched_cols < n_slots, matched_cols, -1)
+    served = served_col >= 0
+    objective = int(graph[np.arange(len(play)), matched_cols].sum()) - len(play) \
+        + int(penalties[~in_play].sum())
+    owner = np.full(len(needs), -1)
+    owner[served] = slot_owner[served_col[served]]
     proposals = []
-    chosen = np.asarray(graph[matched_rows, matched_cols]).ravel()
-    objective = int(chosen.sum()) - len(chosen)
-    owner_of = np.searchsorted(first_column, matched_cols, side="right") - 1
-    for row, col, owner in zip(matched_rows, matched_cols, owner_of):
-        need = needs[row]
-        if col >= unserved_base:
-            unserved_reason.setdefault(need.id, "busy")
-            continue
-        volunteer = volunteers[owner]
-        cost, reasons = pair_cost(need, volunteer, usable_level(volunteer, need))
-        proposals.append(Proposal(need.id, volunteer.id, cost, reasons))
+    for here, speaker_index, costs, mask, (km, need_at, speaker_at) in blocks:
+        position = {v: j for j, v in enumerate(speaker_index.tolist())}
+        for i in np.flatnonzero(served[here]).tolist():
+            need = needs[here[i]]
+            volunteer = volunteers[owner[here[i]]]
+            j = position[owner[here[i]]]
+            distance = float(km[need_at[i], speaker_at[j]])
+            proposals.append((here[i], Proposal(need.id, volunteer.id, int(costs[i, j]), {
+                "language": need.language, "level": _level_of(volunteer, need.language),
+                "km": None if np.isnan(distance) else round(distance, 1),
+                "skills": [s for s in need.skills if s in volunteer.skills],
+                "missing_skills": [s for s in need.skills if s not in volunteer.skills],
+                "active": volunteer.active})))
+    for position in np.flatnonzero(~served).tolist():
+        unserved_reason.setdefault(needs[position].id, "busy")
+    proposals = [p for _, p in sorted(proposals, key=lambda pair: pair[0])]  # need order
     result = Result(proposals, unserved_reason, sum(p.cost for p in proposals), objective)
     result.unservable = group_unserved(needs, unserved_reason)
+    result.rounds, result.edges = rounds, edges
+    unserved_price = np.zeros(len(needs))
+    unserved_price[play] = price[n_slots:]
+    result.certificate = {
+        "need": dict(zip((n.id for n in needs), (need_dual - 1).tolist())),
+        "unserved": dict(zip((n.id for n in needs), unserved_price.tolist())),
+        "slot": dict(zip(((volunteers[v].id, s) for v, s in zip(slot_owner.tolist(),
+                                                                  slot_rank.tolist())),
+                         price[:n_slots].tolist()))}
     return result
 
+
+def _solve(blocks, in_play, penalties, capacity, first_column, slot_cost):
+    """The minimum-cost matching of the needs in play over the edges in the masks:
+    rows = those needs, most urgent first (LAPJVsp augments row by row; urgent rows
+    first means fewer long augmenting paths, about twice as fast, measured); columns =
+    volunteer slots, then one "unserved" column per row."""
+    play = np.flatnonzero(in_play)
+    play = play[np.argsort(-penalties[play], kind="stable")]
+    row_of = np.full(len(in_play), -1)
+    row_of[play] = np.arange(len(play))
+    pn, pv, pc = [], [], []
+    for here, speaker_index, costs, mask, _ in blocks:
+        r, c = np.nonzero(mask & in_play[here][:, None])
+        pn.append(here[r])
+        pv.append(speaker_index[c])
+        pc.append(costs[r, c])
+    pn = np.concatenate(pn) if pn else np.zeros(0, dtype=np.int64)
+    pv = np.concatenate(pv) if pv else np.zeros(0, dtype=np.int64)
+    pc = np.concatenate(pc) if pc else np.zeros(0)
+    n_slots = len(slot_cost)
+    # one edge per slot of the volunteer
+    repeats = capacity[pv]
+    slot = np.arange(int(repeats.sum())) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    slot_cols = np.repeat(first_column[pv], repeats) + slot
+    rows = np.concatenate([np.repeat(row_of[pn], repeats), np.arange(len(play))])
+    cols = np.concatenate([slot_cols, n_slots + np.arange(len(play))])
+    weights = np.concatenate([np.repeat(pc, repeats) + slot_cost[slot_cols],
+                              penalties[play] + 1])
+    graph = csr_matrix((weights, (rows, cols)), shape=(len(play), n_slots + len(play)))
+    graph.sort_indices()
+    if len(play):
+        _, matched_cols = min_weight_full_bipartite_matching(graph)
+    else:
+        matched_cols = np.zeros(0, dtype=np.int64)
+    return graph, matched_cols, play, len(pn)
 
 def unreachable(needs, volunteers):
     """Needs no available volunteer could serve at all: {need id: reason}.
