@@ -36,6 +36,7 @@ def _compress_file(response):
     response.direct_passthrough = False
     packed = _packed_files.get(etag)
     if packed is None:
+        # the strongest level: paid once per file version, saved on every request
         packed = gzip.compress(response.get_data(), compresslevel=9, mtime=0)
         with _packed_lock:
             if len(_packed_files) >= FILES_KEPT:

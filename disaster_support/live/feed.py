@@ -33,7 +33,6 @@ def changes_after(db, cursor, limit=MAX_CHANGES):
             "changes": changes}
 
 
-
 def version(db):
     """Where the data stands, as one value for caches and validators: the database
     (a drill has its own), the newest change's number and its time (a restored
@@ -45,5 +44,23 @@ def version(db):
     path = db.execute("PRAGMA database_list").fetchone()[2]
     if not path:  # in memory: two such databases would look alike
         return None
-    row = db.execute("SELECT id, at FROM change_feed ORDER BY id DESC LIMIT 1").fetchone()
-    return (path, latest(db), *(row or (None, None)))
+    return (path, *db.execute(
+        "SELECT (SELECT seq FROM sqlite_sequence WHERE name = 'change_feed'), "
+        "(SELECT at FROM change_feed ORDER BY id DESC LIMIT 1)").fetchone())
+
+
+def kept(store, db, key, compute, limit):
+    """``compute()``, remembered in ``store`` for this version of the data and ``key``
+    (at most ``limit`` entries; all forgotten when full: old versions are never asked
+    for again). Computed afresh when there is no version to trust."""
+    stands = version(db)
+    if stands is None:
+        return compute()
+    full_key = (stands, key)
+    found = store.get(full_key)
+    if found is None:
+        found = compute()
+        if len(store) >= limit:
+            store.clear()
+        store[full_key] = found
+    return found

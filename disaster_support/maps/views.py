@@ -105,18 +105,8 @@ def _kept(db, kind, tag, compute):
     """A map's layers computed once per version of the data: every write to needs
     and shelters is in the change feed, and reading them is most of a map's time
     at city scale."""
-    cache = current_app.extensions.setdefault("map_layers", {})
-    version = feed.version(db)
-    key = (version, kind, tag)
-    found = cache.get(key)
-    if found is None:
-        found = compute()
-        if version is None:
-            return found
-        if len(cache) >= LAYERS_KEPT:
-            cache.clear()
-        cache[key] = found
-    return found
+    store = current_app.extensions.setdefault("map_layers", {})
+    return feed.kept(store, db, (kind, tag), compute, LAYERS_KEPT)
 
 
 def _layers_json(found, *more):

@@ -290,19 +290,15 @@ def count_needs(db, *, only=None, **filters):
     """(needs, people) matching the filters. Kept per version of the data (a count
     of 40,000 needs is most of a queue page's SQL); not for filters that move with
     the clock or with what a coordinator has seen, which the change feed misses."""
-    version = None if {"older_than", "new_for"} & filters.keys() else feed.version(db)
-    key = (version, repr(sorted(only)) if only is not None else None,
-           repr(sorted(filters.items())))
-    if version is not None and key in _counts:
-        return _counts[key]
-    where, params = _where(filters, only)
-    found = tuple(db.execute("SELECT count(*), coalesce(sum(n.people), 0) FROM need n"
-                             + where, params).fetchone())
-    if version is not None:
-        if len(_counts) >= COUNTS_KEPT:
-            _counts.clear()
-        _counts[key] = found
-    return found
+    def count():
+        where, params = _where(filters, only)
+        return tuple(db.execute("SELECT count(*), coalesce(sum(n.people), 0) FROM need n"
+                                + where, params).fetchone())
+
+    if {"older_than", "new_for"} & filters.keys():
+        return count()
+    key = (repr(sorted(only)) if only is not None else None, repr(sorted(filters.items())))
+    return feed.kept(_counts, db, key, count, COUNTS_KEPT)
 
 
 def allowed_next(status):

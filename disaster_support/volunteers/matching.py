@@ -147,11 +147,16 @@ def pair_cost(need, volunteer, level):
     missing = [s for s in need.skills if s not in volunteer.skills]
     cost = int(LEVEL_COST[level] + MISSING_SKILL_COST * len(missing)
                + _distance_cost(np.array(np.nan if km is None else km)))
-    reasons = {"language": need.language, "level": level,
-               "km": None if km is None else round(km, 1),
-               "skills": [s for s in need.skills if s in volunteer.skills],
-               "missing_skills": missing, "active": volunteer.active}
-    return cost, reasons
+    return cost, _reasons(need, volunteer, level, km)
+
+
+def _reasons(need, volunteer, level, km):
+    """Why this volunteer for this need, as the proposal page explains it."""
+    return {"language": need.language, "level": level,
+            "km": None if km is None else round(km, 1),
+            "skills": [s for s in need.skills if s in volunteer.skills],
+            "missing_skills": [s for s in need.skills if s not in volunteer.skills],
+            "active": volunteer.active}
 
 
 def unserved_penalty(need):
@@ -365,12 +370,9 @@ def match(needs, volunteers, k=K_CANDIDATES, excluded=frozenset()):
             volunteer = volunteers[owner[here[i]]]
             j = position[owner[here[i]]]
             distance = float(km[need_at[i], speaker_at[j]])
-            proposals.append((here[i], Proposal(need.id, volunteer.id, int(costs[i, j]), {
-                "language": need.language, "level": _level_of(volunteer, need.language),
-                "km": None if np.isnan(distance) else round(distance, 1),
-                "skills": [s for s in need.skills if s in volunteer.skills],
-                "missing_skills": [s for s in need.skills if s not in volunteer.skills],
-                "active": volunteer.active})))
+            proposals.append((here[i], Proposal(need.id, volunteer.id, int(costs[i, j]), _reasons(
+                need, volunteer, _level_of(volunteer, need.language),
+                None if np.isnan(distance) else distance))))
     for position in np.flatnonzero(~served).tolist():
         unserved_reason.setdefault(needs[position].id, "busy")
     proposals = [p for _, p in sorted(proposals, key=lambda pair: pair[0])]  # need order
@@ -422,6 +424,7 @@ def _solve(blocks, in_play, penalties, capacity, first_column, slot_cost):
     else:
         matched_cols = np.zeros(0, dtype=np.int64)
     return graph, matched_cols, play, len(pn)
+
 
 def unreachable(needs, volunteers):
     """Needs no available volunteer could serve at all: {need id: reason}.
