@@ -20,6 +20,7 @@ from .formatting import EASY_CLOCK, EASY_JAPANESE, relative_time_texts
 from .i18n import chosen_language
 from .notices.views import board_language
 from .shelters.views import shelter_or_404
+from .validators import volatile
 from .vocabulary import need_categories
 
 bp = Blueprint("offline", __name__)
@@ -134,4 +135,5 @@ def page_texts():
 def offline_helpers():
     from .db import utcnow
 
-    return {"offline_texts": page_texts, "rendered_at": utcnow}
+    # a page answered 304 keeps the time it was first drawn: its data are that old
+    return {"offline_texts": page_texts, "rendered_at": lambda: volatile(utcnow())}

@@ -1,7 +1,8 @@
 """Validators for pages: a reload of an unchanged page costs a 304, not the page.
 
 A page's ETag is a hash of its body less what every response makes anew — the CSP
-nonce and the signed CSRF token — plus the session's own CSRF secret, so a cached
+nonce, the signed CSRF token and what a template marks with ``volatile`` (the time it
+was drawn) — plus the session's own CSRF secret, so a cached
 page is only reused while its form token is still good. On a 304 the browser keeps
 the page it has, with the Content-Security-Policy that came with it (its nonce), so
 none is sent. A person's pages are never stored (no-store), so a browser never asks
@@ -15,6 +16,13 @@ from flask import g, request, session
 
 TYPES = ("text/html", "application/json", "application/geo+json", "text/plain",
          "text/csv", "application/xml", "application/cap+xml", "application/atom+xml")
+
+
+def volatile(text):
+    """``text`` in the page, left out of its tag: it changes with every render (the
+    time of drawing) without the page saying anything new."""
+    g.setdefault("volatile_parts", []).append(text)
+    return text
 
 
 def page_etag(body, volatile=(), secret=""):
@@ -33,7 +41,8 @@ def add_validator(response):
             or "ETag" in response.headers
             or not (response.mimetype or "").startswith(TYPES)):
         return response
-    etag = page_etag(response.get_data(), (g.get("csp_nonce"), g.get("csrf_token")),
+    etag = page_etag(response.get_data(),
+                     (g.get("csp_nonce"), g.get("csrf_token"), *g.get("volatile_parts", ())),
                      str(session.get("csrf_token", "")))
     response.set_etag(etag, weak=True)
     if request.if_none_match.contains_weak(etag):
