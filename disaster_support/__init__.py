@@ -9,7 +9,7 @@ from flask import Flask, request, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import compression, db, errors, formatting, i18n, validators
+from . import compression, db, errors, formatting, i18n, navigation, validators
 from .city import load_city
 from .drills.runs import operational_database
 from .parameters import DatabaseIdConverter
@@ -61,6 +61,7 @@ def create_app(config=None, instance_path=None):
     csrf.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
+    navigation.init_app(app)
     app.extensions["city"] = load_city(app.config["CITY_DIR"])
 
     from .accounts import access

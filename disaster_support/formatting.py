@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup, escape
 
+from .i18n import chosen_language
 from .needs.records import age_minutes
 from .shelters import places, registry
 from .vocabulary import autonym, category_label, languages
@@ -53,6 +54,24 @@ def number(value):
     if value is None:
         return "—"
     return _decimal(value, str(get_locale() or "en"))
+
+
+class Reader:
+    """The formats of one page's reader, with the locale and language asked once: a
+    list of 50 rows asked the request context for them about ten times a row."""
+
+    def __init__(self):
+        self.locale = str(get_locale() or "en")
+        self.language = chosen_language()
+
+    def number(self, value):
+        return "—" if value is None else _decimal(value, self.locale)
+
+    def minutes(self, value):
+        return _duration(int(value), self.locale)
+
+    def language_label(self, tag):
+        return _language_label_for(tag, self.language)
 
 
 def percent(value):
@@ -177,8 +196,6 @@ def relative_time_texts(tag):
 
 
 def label_of_category(category_id):
-    from .i18n import chosen_language
-
     return category_label(category_id, chosen_language())
 
 
@@ -238,16 +255,12 @@ JAPANESE = {"ja", "ja-x-easy"}
 
 def _label_parts(tag):
     """(the reader's name, the language's own name or None when it adds nothing)."""
-    from .i18n import chosen_language
-
     return _label_parts_for(tag, chosen_language())
 
 
 @functools.lru_cache(maxsize=1024)
 def _label_parts_for(tag, reader):
     # remembered: Babel's display names are slow, and a queue names a language per row
-    from .vocabulary import languages
-
     entry = languages().get(tag)
     if entry is None:
         return tag, None
@@ -263,8 +276,6 @@ def _label_parts_for(tag, reader):
 
 
 def _brackets():
-    from .i18n import chosen_language
-
     return ("（", "）") if chosen_language() in FULL_WIDTH_BRACKETS else (" (", ")")
 
 
@@ -281,8 +292,6 @@ def language_label_text(tag):
 def language_label(tag):
     """The same label as HTML: the language's own name marked with its language,
     so screen readers and fonts treat it as such. Every part is escaped."""
-    from .i18n import chosen_language
-
     return _language_label_for(tag, chosen_language())
 
 
