@@ -51,9 +51,11 @@ def _duration(total, locale):
 
 def number(value):
     """A number in the user's locale ("1,234"); "—" for none."""
-    if value is None:
-        return "—"
-    return _decimal(value, str(get_locale() or "en"))
+    return _number(value, str(get_locale() or "en"))
+
+
+def _number(value, locale):
+    return "—" if value is None else _decimal(value, locale)
 
 
 class Reader:
@@ -65,7 +67,7 @@ class Reader:
         self.language = chosen_language()
 
     def number(self, value):
-        return "—" if value is None else _decimal(value, self.locale)
+        return _number(value, self.locale)
 
     def minutes(self, value):
         return _duration(int(value), self.locale)

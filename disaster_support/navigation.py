@@ -14,7 +14,6 @@ from .i18n import chosen_language
 KEPT = 512  # languages × roles × endpoints in use: a few hundred at most
 
 
-
 def main_nav(who):
     kept = current_app.extensions["main_nav"]
     key = (chosen_language(), who.role, who.patrol_team_id, request.endpoint,
