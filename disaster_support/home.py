@@ -1,5 +1,6 @@
 """The front page: the situation at a glance, and where to go next."""
 
+from functools import cache
 from importlib import metadata
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
@@ -7,7 +8,9 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from .accounts.access import access, current
 from .attention import action_summary
 from .db import get_db
+from .maps.assets import installed
 from .shelters import registry
+from .volunteers.assignments import volunteer_of_user
 
 bp = Blueprint("home", __name__)
 
@@ -17,8 +20,6 @@ bp = Blueprint("home", __name__)
 def index():
     principal = current()
     if principal.role == "volunteer":
-        from .volunteers.assignments import volunteer_of_user
-
         if volunteer_of_user(get_db(), principal.user_id):
             return redirect(url_for("volunteers.me"))
         return redirect(url_for("accounts.account"))
@@ -41,11 +42,16 @@ def index():
 @bp.get("/about")
 @access("public")
 def about():
-    from .maps.assets import installed
-
     return render_template("about.html", city=current_app.extensions["city"],
                            map_libraries=installed(), tiles=current_app.extensions.get("tiles"),
-                           folium_version=metadata.version("folium"))
+                           folium_version=_version("folium"))
+
+
+@cache
+def _version(package):
+    # read from the installed package's metadata files: once per process (an upgrade
+    # restarts the server)
+    return metadata.version(package)
 
 
 @bp.get("/healthz")

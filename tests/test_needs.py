@@ -221,12 +221,28 @@ def test_situation_table_figures(app, opened, db):
     page = coordinator.get("/situation?lang=en").get_data(as_text=True)
     assert '<a href="/needs?language=vi&amp;category=food">8 <small>(3)</small></a>' in page
     assert "shade-4 stale" in page
+    # in one ward, every cell and total opens the queue filtered the same way
+    chuo = coordinator.get("/situation?ward=chuo&lang=en").get_data(as_text=True)
+    for href, shown in (("language=vi&amp;category=water&amp;ward=chuo", "3 <small>(1)</small>"),
+                        ("language=vi&amp;ward=chuo", "11 <small>(4)</small>"),
+                        ("category=food&amp;ward=chuo", "9 <small>(4)</small>"),
+                        ("ward=chuo", "12 <small>(5)</small>")):
+        assert f'<a href="/needs?{href}">{shown}</a>' in chuo
     by_ward = re.search(r"Foreign evacuees by language and ward.*?</table>", page, re.S).group(0)
     assert "Tiếng Việt" in by_ward and ">15<" in by_ward  # 12 + 3, both in Chuo-ku
     api = coordinator.get("/api/v1/situation?ward=chuo").get_json()
     assert api["total"]["people"] == 12
     assert api["foreign_evacuees"]["vi"] == {"chuo": 15}
     assert coordinator.get("/situation?ward=atlantis").status_code == 404
+    # the table is kept per version of the data: a new need and a closed one show at once
+    records.record_need(db, YOKOYAMA, {"client_id": "sit-late", "category": "water",
+                                       "language": "vi", "people": "5"}, actor=ACTOR)
+    nepali_food = db.execute("SELECT id FROM need WHERE client_id = 'sit-0003'").fetchone()[0]
+    records.transition(db, nepali_food, "resolved", actor=ACTOR)
+    again = coordinator.get("/situation?ward=chuo&lang=en").get_data(as_text=True)
+    assert '<a href="/needs?language=vi&amp;category=water&amp;ward=chuo">8 <small>(2)</small>' \
+        in again
+    assert '<a href="/needs?ward=chuo">16 <small>(5)</small>' in again  # 12 + 5 - 1
 
 
 @pytest.mark.parametrize("values, field, message", [

@@ -5,6 +5,7 @@ loads only what is listed below, from the xstatic packages PyPI installs.
 """
 
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def markercluster_css():
     return [("markercluster_css", library.url("MarkerCluster.css"))]
 
 
+@cache
 def installed():
-    """(library, package version) for the about page."""
-    return [(library, metadata.version(library.package)) for library in LIBRARIES.values()]
+    """(library, package version) for the about page (read once per process)."""
+    return tuple((library, metadata.version(library.package)) for library in LIBRARIES.values())

@@ -7,6 +7,7 @@ threshold; and the foreign evacuees per language per ward.
 
 import datetime
 
+from ..live import feed
 from ..shelters.registry import KIND_GROUPS
 from ..vocabulary import languages, need_categories
 
@@ -29,9 +30,25 @@ def _places(ward, group):
     return f"SELECT id FROM shelter WHERE {' AND '.join(where)}", params
 
 
+TABLES_KEPT = 64
+_tables = {}
+
+
 def need_table(db, *, ward=None, group=None, stale_minutes=STALE_MINUTES, now=None):
+    """The matrix of unresolved needs (read only: it is kept and shared).
+
+    Kept per version of the data (``live.feed``) and minute of the clock: "waiting
+    longer than" counts to the minute, so a need turns stale up to a minute late (the
+    page is not redrawn as the clock moves anyway); grouping 40,000 needs was most of
+    the page's SQL."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    cutoff = (now - datetime.timedelta(minutes=stale_minutes)).replace(microsecond=0).isoformat()
+    cutoff = (now - datetime.timedelta(minutes=stale_minutes)).replace(
+        second=0, microsecond=0).isoformat()
+    return feed.kept(_tables, db, (ward, group, cutoff, stale_minutes),
+                     lambda: _need_table(db, ward, group, cutoff, stale_minutes), TABLES_KEPT)
+
+
+def _need_table(db, ward, group, cutoff, stale_minutes):
     places, place_params = _places(ward, group)
     sql = """
         SELECT n.language, n.category, count(*), sum(n.people), sum(n.created_at <= ?),

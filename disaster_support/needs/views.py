@@ -3,6 +3,7 @@
 import datetime
 import uuid
 from types import SimpleNamespace
+from urllib.parse import urlencode
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
@@ -317,10 +318,51 @@ def situation_view():
     group = request.args.get("group", "")
     if (ward and not city.ward(ward)) or (group and group not in places.GROUPS):
         abort(404)
+    table = situation.need_table(db, ward=ward or None, group=group or None)
+    reader = Reader()
     return render_template(
-        "needs/situation.html", table=situation.need_table(
-            db, ward=ward or None, group=group or None), ward=ward, group=group,
+        "needs/situation.html", table=table, matrix=_matrix(table, ward, group, reader),
+        reader=reader, ward=ward, group=group,
         groups=places.GROUP_LABELS, city=city, categories=need_categories(),
         by_ward=situation.foreign_by_ward(db, group or None), no_ward=situation.NO_WARD,
         rumours=rumours.list_rumours(db, active_only=True),
         rumour_statuses=rumours.STATUSES)
+
+
+# werkzeug's safe characters in a query: the matrix's links are the ones url_for makes
+URL_SAFE = "!$'()*,/:;?@"
+
+
+def _matrix(table, ward, group, reader):
+    """The situation matrix's rows with each cell's text and link worked out here: 16
+    languages × 20 categories asked url_for and the number format about a thousand
+    times a page as template calls (most of its time)."""
+    base = url_for("needs.queue")
+    pairs = {}
+
+    def link(language=None, category=None):
+        # the queue filtered to this cell, its query in url_for's order and quoting
+        query = [(key, value) for key, value in (
+            ("language", language), ("category", category), ("ward", ward), ("group", group))
+            if value]
+        if not query:
+            return base
+        return base + "?" + "&".join(
+            pairs.get(pair) or pairs.setdefault(pair, urlencode([pair], safe=URL_SAFE))
+            for pair in query)
+
+    def cell(counts, href, css="num total"):
+        return SimpleNamespace(css=css, href=href, people=reader.number(counts["people"]),
+                               needs=reader.number(counts["needs"]))
+
+    rows = []
+    for language in table["languages"]:
+        cells = []
+        for category in table["categories"]:
+            counts = table["cells"].get((language, category))
+            cells.append(counts and cell(counts, link(language, category), "num shade-%d%s" % (
+                counts["shade"], " stale" if counts["stale"] else "")))
+        rows.append(SimpleNamespace(label=reader.language_label(language), cells=cells,
+                                    total=cell(table["rows"][language], link(language))))
+    footer = [cell(table["columns"][c], link(category=c)) for c in table["categories"]]
+    return SimpleNamespace(rows=rows, footer=footer, total=cell(table["total"], link()))
