@@ -144,11 +144,24 @@ def test_queue_is_sorted_by_urgency_then_age(app, opened, db):
     page = coordinator.get("/needs?lang=en&category=water").get_data(as_text=True)
     order = [made[int(i)] for i in re.findall(r'<tr data-need="(\d+)"', page)]
     assert order == ["old-critical", "new-critical", "new-high", "old-normal", "low"]
+    in_ward = coordinator.get("/needs?lang=en&category=water&ward=chuo").get_data(as_text=True)
+    assert [made[int(i)] for i in re.findall(r'<tr data-need="(\d+)"', in_ward)] == order
     assert re.search(r'class="age">1 hr 30 min<', page) and re.search(r'class="age">5 hr<', page)
     assert len(re.findall(r'class="urgency-\w+ stale"', page)) == 2  # older than 2 hours
     older = coordinator.get("/needs?category=water&older_than=120").get_data(as_text=True)
     assert sorted(made[int(i)] for i in re.findall(r'<tr data-need="(\d+)"', older)) == [
         "low", "old-normal"]
+    # its count is kept for the minute it counts from, and follows every write
+    assert records.count_needs(db, category="water", older_than="120") == (2, 2)
+    records.record_need(db, KAMIMIZO, {"client_id": "queue-older", "category": "water",
+                                       "language": "vi", "people": "3"}, actor=ACTOR,
+                        at=minutes_ago(400))
+    assert records.count_needs(db, category="water", older_than="120") == (3, 5)
+
+
+def test_a_need_counts_as_waiting_from_the_minute():
+    now = datetime.datetime(2026, 12, 3, 12, 0, 45, 500, tzinfo=datetime.timezone.utc)
+    assert records.waiting_since(120, now) == "2026-12-03T10:00:00+00:00"
 
 
 def test_queue_filters(app, opened, db):

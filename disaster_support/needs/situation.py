@@ -5,11 +5,10 @@ city or one ward, with the people affected and how many are older than the
 threshold; and the foreign evacuees per language per ward.
 """
 
-import datetime
-
 from ..live import feed
 from ..shelters.registry import KIND_GROUPS
 from ..vocabulary import languages, need_categories
+from .records import waiting_since
 
 STALE_MINUTES = 120
 NO_WARD = "none"
@@ -37,13 +36,10 @@ _tables = {}
 def need_table(db, *, ward=None, group=None, stale_minutes=STALE_MINUTES, now=None):
     """The matrix of unresolved needs (read only: it is kept and shared).
 
-    Kept per version of the data (``live.feed``) and minute of the clock: "waiting
-    longer than" counts to the minute, so a need turns stale up to a minute late (the
-    page is not redrawn as the clock moves anyway); grouping 40,000 needs was most of
-    the page's SQL."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    cutoff = (now - datetime.timedelta(minutes=stale_minutes)).replace(
-        second=0, microsecond=0).isoformat()
+    Kept per version of the data (``live.feed``) and minute of the clock ("waiting
+    longer than" counts to the minute: ``records.waiting_since``); grouping 40,000
+    needs was most of the page's SQL."""
+    cutoff = waiting_since(stale_minutes, now)
     return feed.kept(_tables, db, (ward, group, cutoff, stale_minutes),
                      lambda: _need_table(db, ward, group, cutoff, stale_minutes), TABLES_KEPT)
 
