@@ -202,6 +202,27 @@ def test_the_coordinator_map_holds_needs_and_volunteers(with_needs, db, people):
     assert html.count('"type": "Feature"') == 3
 
 
+def test_the_coordinator_maps_volunteers_follow_every_change(with_needs, db, people):
+    """The volunteer layer is kept per version of the data: a new language, a check-in
+    and a check-out each show on the next load."""
+    client = sign_in(with_needs.test_client(), "coordinator")
+    volunteer = people["volunteer_record"]
+
+    def shown():
+        return {v[0]: v[2] for place in map_data(client.get("/map").get_data(as_text=True))[
+            "volunteers"] for v in place[3]}
+
+    assert shown() == {}
+    volunteers.check_in(db, volunteer, KAMIMIZO, actor=ACTOR)
+    assert shown() == {volunteer: ["ja", "vi"]}
+    volunteers.update_volunteer(db, volunteer, {
+        "name": "Nguyen Thi Lan", "consent_date": "2026-11-01",
+        "languages": "vi:native; ja:fluent; en:conversational"}, actor=ACTOR, wards=WARDS)
+    assert shown() == {volunteer: ["en", "ja", "vi"]}
+    volunteers.check_out(db, volunteer, actor=ACTOR)
+    assert shown() == {}
+
+
 def test_the_public_map_shows_where_shelters_are_and_nothing_more(with_needs, db, people):
     volunteers.check_in(db, people["volunteer_record"], KAMIMIZO, actor=ACTOR)
     html = with_needs.test_client().get("/board/map?lang=vi").get_data(as_text=True)

@@ -256,6 +256,8 @@ def test_situation_table_figures(app, opened, db):
     assert '<a href="/needs?language=vi&amp;category=water&amp;ward=chuo">8 <small>(2)</small>' \
         in again
     assert '<a href="/needs?ward=chuo">16 <small>(5)</small>' in again  # 12 + 5 - 1
+    registry.update_shelter(db, YOKOYAMA, {"languages": {"vi": "10"}}, actor=ACTOR)
+    assert situation.foreign_by_ward(db)["vi"] == {"chuo": 22}  # 12 + 10
 
 
 @pytest.mark.parametrize("values, field, message", [

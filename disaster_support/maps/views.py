@@ -150,8 +150,10 @@ def coordinator_map():
     shelter_layers, places, need_languages = _kept(db, "coordinator", tag, lambda: _layers_json(
         layers.coordinator_layers(db, tag), layers.need_languages(db)))
     data = _joined(shelter_layers, {
-        # not kept: a volunteer's languages are outside the change feed
-        "volunteers": layers.volunteer_layer(db, city.coordination_center),
+        # kept too: a volunteer's languages are written only with their row, which is
+        # in the change feed (added, changed, checked in, contacts purged)
+        "volunteers": _kept(db, "volunteers", None, lambda: layers.volunteer_layer(
+            db, city.coordination_center)),
         "labels": labels,
         "attribution": city.attribution,
         "urls": {"shelter": url_for("shelters.detail", shelter_id="__ID__"),

@@ -84,7 +84,13 @@ def _index(order, key):
 
 def foreign_by_ward(db, group=None):
     """Foreign evacuees per language per ward: {language: {ward: people}}; places
-    in no ward (outside the city, or a city without wards) count under "none"."""
+    in no ward (outside the city, or a city without wards) count under "none".
+    Kept per version of the data, like the need table (read only)."""
+    return feed.kept(_tables, db, ("foreign", group), lambda: _foreign_by_ward(db, group),
+                     TABLES_KEPT)
+
+
+def _foreign_by_ward(db, group):
     table = {}
     kinds = KIND_GROUPS.get(group)
     in_group = f"AND s.kind IN ({', '.join('?' * len(kinds))})" if kinds else ""
