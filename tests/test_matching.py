@@ -65,6 +65,16 @@ def test_urgency_wins_over_distance():
     assert result.unserved == {1: "busy"}
 
 
+def test_a_less_urgent_need_gets_a_slot_no_more_urgent_one_can_use():
+    # three critical needs for two slots, but only one slot speaks their language: the
+    # low need gets the other
+    result = match([need(1, "vi", urgency="critical", people=3), need(2, "vi", urgency="critical"),
+                    need(3, "vi", urgency="critical"), need(4, "ne", urgency="low")],
+                   [volunteer(1, {"vi": "native"}), volunteer(2, {"ne": "native"})])
+    assert {p.need_id: p.volunteer_id for p in result.proposals} == {1: 1, 4: 2}
+    assert result.unserved == {2: "busy", 3: "busy"}
+
+
 def test_skills_weigh_heavily_and_then_distance():
     near = volunteer(1, {"vi": "native"}, at=KAMIMIZO)
     far_medic = volunteer(2, {"vi": "native"}, at=(35.60, 139.30),
